@@ -1,0 +1,15 @@
+// The codec's public surface. Nothing here touches a socket or a timer.
+//
+//   Framer                   splits a byte stream into whole messages, rejecting a bad marker or length
+//                            before the body arrives (RFC 4271 §6.1)
+//   decodeMessage(buf, ctx)  one whole message (header included) → BgpMessage, or throws WireError
+//   encodeOpen / encodeKeepalive / encodeNotification / encodeRouteRefresh → Uint8Array (whole message)
+//   encodeUpdates(batch, ctx) → Uint8Array[]   announcements packed up to ctx.maxMessageSize
+//   encodeWithdrawals(family, prefixes, pathIds, ctx) → Uint8Array[]
+//   encodeEndOfRib(family) → Uint8Array
+
+export * from './addr.ts';
+export * from './constants.ts';
+export * from './errors.ts';
+export * from './prefix.ts';
+export * from './types.ts';
