@@ -1,0 +1,43 @@
+// Every error the API can return, in one registry: a fixed machine-readable `code` and the HTTP status it maps
+// to. Handlers throw ApiError(code, message, field?); the server turns it into `{code, message, field?}` with
+// the registered status. docs/api.md lists the same table, and api.test.ts checks the two agree.
+
+export const API_ERRORS = {
+  /** The request is malformed: an unknown query parameter, a value of the wrong shape. `field` names it. */
+  bad_request: 400,
+  /** The {family} path segment is not a family tsbgp carries. */
+  bad_family: 400,
+  /** ?prefix= is not a prefix, or not one of the requested family. */
+  bad_prefix: 400,
+  /** The {address} path segment is not an IPv4 or IPv6 address. */
+  bad_address: 400,
+  /** No neighbour with that address is configured. */
+  neighbor_not_found: 404,
+  /** No such endpoint. */
+  not_found: 404,
+  /** A bug: the daemon failed to answer. The log has the details. */
+  internal_error: 500,
+} as const;
+
+export type ApiErrorCode = keyof typeof API_ERRORS;
+
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+  /** The request field that is wrong (query parameter or path segment), when one is. */
+  readonly field: string | undefined;
+
+  constructor(code: ApiErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = API_ERRORS[code];
+    this.field = field;
+  }
+
+  toJSON(): { code: ApiErrorCode; message: string; field?: string } {
+    return this.field === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, field: this.field };
+  }
+}
