@@ -19,3 +19,4 @@ export { decodeMessage, encodeKeepalive, messageTypeName } from './message.ts';
 export { describeNotification, encodeNotification, encodeShutdownNotification } from './notification.ts';
 export { encodeOpen } from './open.ts';
 export { encodeRouteRefresh } from './route-refresh.ts';
+export * from './update.ts';

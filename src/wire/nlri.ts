@@ -1,0 +1,90 @@
+// NLRI fields: the prefix lists of an UPDATE (Withdrawn Routes, NLRI, and the NLRI inside MP_REACH_NLRI /
+// MP_UNREACH_NLRI). Each entry is a length in bits followed by the fewest bytes that hold it (RFC 4271 §4.3),
+// preceded by a 4-byte Path Identifier when Add-Path is in use for the family (RFC 7911 §3).
+//
+// Decoding appends PrefixKeys (see prefix.ts) to caller-owned arrays and returns an error description instead
+// of throwing, so that each caller can pick the NOTIFICATION its section calls for (RFC 4271 §6.3: Invalid
+// Network Field for the NLRI field, RFC 4760 §7: Optional Attribute Error inside MP_*). No per-prefix object
+// is created besides the key string.
+
+import { type PrefixKey, readPrefixKey } from './prefix.ts';
+
+/**
+ * Decodes the NLRI entries in buf[start, end) and appends them to `prefixes` (and their path ids to `pathIds`
+ * when `pathIds` is not null, i.e. when Add-Path receive is negotiated for the family).
+ * Returns null on success, or what is wrong (RFC 7606 §5.3: a prefix length above the family's maximum, or an
+ * entry that runs past the end of the field).
+ */
+export function decodeNlri(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxBits: number,
+  prefixes: PrefixKey[],
+  pathIds: number[] | null,
+): string | null {
+  let p = start;
+  while (p < end) {
+    if (pathIds !== null) {
+      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
+      pathIds.push(((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0);
+      p += 4;
+    }
+    const bits = buf[p]!;
+    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
+    const n = (bits + 7) >> 3;
+    if (p + 1 + n > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
+    prefixes.push(readPrefixKey(buf, p + 1, bits));
+    p += 1 + n;
+  }
+  return null;
+}
+
+/** Bytes that `count` entries starting at `from` take on the wire (path ids included when `addPath`). */
+export function nlriSize(prefixes: readonly PrefixKey[], from: number, count: number, addPath: boolean): number {
+  let size = addPath ? 4 * count : 0;
+  for (let i = from; i < from + count; i++) size += prefixes[i]!.length;
+  return size;
+}
+
+/**
+ * How many entries, starting at `from`, fit in `budget` bytes. Stops at the first one that does not fit
+ * (entries are packed in the order given).
+ */
+export function nlriFit(prefixes: readonly PrefixKey[], from: number, budget: number, addPath: boolean): number {
+  const extra = addPath ? 4 : 0;
+  let used = 0;
+  let i = from;
+  for (; i < prefixes.length; i++) {
+    const size = prefixes[i]!.length + extra;
+    if (used + size > budget) break;
+    used += size;
+  }
+  return i - from;
+}
+
+/** Writes entries [from, from + count) at `offset` (each preceded by its path id when `pathIds` is given). */
+export function writeNlri(
+  buf: Uint8Array,
+  offset: number,
+  prefixes: readonly PrefixKey[],
+  pathIds: readonly number[] | null,
+  from: number,
+  count: number,
+): number {
+  let p = offset;
+  for (let i = from; i < from + count; i++) {
+    if (pathIds !== null) {
+      const id = pathIds[i]!;
+      buf[p] = id >>> 24;
+      buf[p + 1] = (id >>> 16) & 0xff;
+      buf[p + 2] = (id >>> 8) & 0xff;
+      buf[p + 3] = id & 0xff;
+      p += 4;
+    }
+    const key = prefixes[i]!;
+    for (let j = 0; j < key.length; j++) buf[p + j] = key.charCodeAt(j);
+    p += key.length;
+  }
+  return p;
+}
