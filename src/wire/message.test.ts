@@ -9,6 +9,7 @@ import { Framer } from './framer.ts';
 import { decodeMessage, encodeKeepalive, messageTypeName } from './message.ts';
 import { encodeNotification, encodeShutdownNotification } from './notification.ts';
 import { encodeOpen } from './open.ts';
+import { formatPrefix } from './prefix.ts';
 import { encodeRouteRefresh } from './route-refresh.ts';
 import type { BgpMessage } from './types.ts';
 import { defaultCodecContext } from './types.ts';
@@ -121,6 +122,23 @@ describe('OPEN from real implementations', () => {
     if (m.type !== 'open') return;
     const { type: _t, ...rest } = m;
     assert.deepEqual(decodeMessage(encodeOpen(rest), ctx), m);
+  });
+});
+
+describe('UPDATE dispatch', () => {
+  it('hands type 2 to decodeUpdate: BIRD announcement, withdrawal and both End-of-RIBs', () => {
+    const updates = bird.messages.filter((h) => h.slice(36, 38) === '02').map(decode);
+    const [announce, eor4, withdraw6, eor6] = updates;
+    assert.equal(announce?.type, 'update');
+    if (announce?.type !== 'update') return;
+    assert.deepEqual(
+      announce.announced.map((b) => [b.family, b.nextHop, b.prefixes.map((p) => formatPrefix(b.family, p))]),
+      [['ipv4-unicast', '127.0.0.92', ['198.51.100.0/24', '203.0.113.0/25']]],
+    );
+    assert.deepEqual(announce.attributes?.asPath, [{ type: 2, asns: [65092] }]);
+    assert.equal(eor4?.type === 'update' && eor4.endOfRib, 'ipv4-unicast');
+    assert.equal(withdraw6?.type === 'update' && withdraw6.withdrawn[0]?.family, 'ipv6-unicast');
+    assert.equal(eor6?.type === 'update' && eor6.endOfRib, 'ipv6-unicast');
   });
 });
 

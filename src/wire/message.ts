@@ -12,7 +12,7 @@ import { decodeOpen } from './open.ts';
 import { decodeRouteRefresh } from './route-refresh.ts';
 import type { BgpMessage, CodecContext, KeepaliveMessage } from './types.ts';
 
-// TEMP until update.ts lands: import { decodeUpdate } from './update.ts';
+import { decodeUpdate } from './update.ts';
 
 /** RFC 4271 §4.2: 19-byte header + version, AS, hold time, identifier, optional parameters length. */
 const MIN_OPEN = 29;
@@ -22,11 +22,6 @@ const MIN_UPDATE = 23;
 const MIN_NOTIFICATION = 21;
 /** RFC 4271 §4.4: a KEEPALIVE is the header alone. */
 const KEEPALIVE_LENGTH = HEADER_LENGTH;
-
-// TEMP until update.ts lands.
-function decodeUpdate(_body: Uint8Array, _ctx: CodecContext): BgpMessage {
-  throw new Error('UPDATE decoding not available yet');
-}
 
 function tooShortOrLong(name: string, length: number): never {
   // RFC 4271 §6.1: a length wrong for the message type is Bad Message Length with the length field as data.
