@@ -1,0 +1,114 @@
+// `tsbgp daemon`: builds the speaker and the API from a configuration, prints the ready line, and handles
+// signals — SIGTERM/SIGINT shut down cleanly (Cease to every peer), SIGHUP reloads the configuration file.
+// Logs are JSON lines from pino on stderr; stdout carries only the one "tsbgp ready: …" line.
+
+import pino, { type Logger } from 'pino';
+import { buildApi } from '../api/server.ts';
+import { type DaemonConfig, loadConfigFile } from './config.ts';
+import { formatHostPort, Speaker } from './speaker.ts';
+import { VERSION } from './version.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface RunOptions {
+  config: DaemonConfig;
+  /** The file to re-read on SIGHUP; null when running the built-in default. */
+  configPath: string | null;
+  logLevel: LogLevel;
+}
+
+export function createLogger(level: LogLevel): Logger {
+  // Synchronous writes: log lines written just before exit (a failed bind, the shutdown) must not be lost.
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: 2, sync: true }),
+  );
+}
+
+/** Runs the daemon until a signal stops it. Resolves with the process exit code. */
+export async function runDaemon(opts: RunOptions): Promise<number> {
+  const log = createLogger(opts.logLevel);
+  const speaker = new Speaker(opts.config, { logger: log.child({ component: 'bgp' }) });
+  const api = buildApi(speaker, { logger: log.child({ component: 'api' }) });
+
+  let bgp: string[];
+  try {
+    bgp = await speaker.start();
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.stderr.write(`tsbgp: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const apiListen = opts.config.api.listen;
+  let apiAddress: string;
+  try {
+    await api.listen({ host: apiListen.host, port: apiListen.port });
+    const a = api.server.address();
+    apiAddress = a && typeof a === 'object' ? formatHostPort(a.address, a.port) : apiListen.text;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    const msg = `cannot listen for the API on ${apiListen.text}: ${why}`;
+    log.fatal(msg);
+    process.stderr.write(`tsbgp: ${msg}\n`);
+    await speaker.shutdown();
+    return 1;
+  }
+
+  log.info(
+    { version: VERSION, config: opts.config.source ?? '(built-in default)', bgp, api: apiAddress },
+    'tsbgp started',
+  );
+  process.stdout.write(`tsbgp ready: bgp on ${bgp.length > 0 ? bgp.join(', ') : 'none'}, api on ${apiAddress}\n`);
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        // A second signal while the Ceases are being sent: stop waiting.
+        log.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      void (async () => {
+        await speaker.shutdown('tsbgp shutting down');
+        await api.close();
+        log.info('stopped');
+        resolve(0);
+      })();
+    };
+    const reload = () => {
+      if (stopping) return;
+      if (opts.configPath === null) {
+        log.warn('SIGHUP: running on the built-in default configuration, nothing to reload');
+        return;
+      }
+      const r = loadConfigFile(opts.configPath);
+      if (!r.ok) {
+        for (const e of r.errors) log.error({ config: opts.configPath }, `config error: ${e}`);
+        log.error({ errors: r.errors.length }, 'SIGHUP: configuration invalid, keeping the running one');
+        return;
+      }
+      const s = speaker.reload(r.config);
+      for (const w of s.warnings) log.warn(w);
+      log.info(
+        {
+          added: s.added,
+          removed: s.removed,
+          reset: s.reset,
+          updated: s.updated,
+          routesOriginated: s.routesOriginated,
+          routesWithdrawn: s.routesWithdrawn,
+          globalReset: s.globalReset,
+        },
+        'configuration reloaded',
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', reload);
+  });
+}

@@ -1,0 +1,638 @@
+// The speaker: the one owner of all BGP state in the daemon. It wires sessions (src/session) to the RIB
+// (src/rib), accepts TCP connections, applies configuration (at start and on reload) and answers the API.
+//
+// Serial control path: every state change — a peer event, a configuration reload, later an API write — runs
+// synchronously on the event loop inside one method of this class, with no `await` between reading and
+// changing the RIB (STYLE.md practice 7). Peers call the PeerHandler methods synchronously as events happen;
+// the RIB is changed, then every peer that now has output pending is woken and pulls its UPDATEs itself
+// (OutputSource.pull), so encoding happens only when a socket can take more.
+//
+// A Peer object carries its configuration for its lifetime. When a neighbour's session-relevant settings change
+// the old Peer is detached (its later events are ignored; its routes are withdrawn at once) and stopped, and a
+// fresh Peer takes its place. Only the configuration's description may change without a reset.
+
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { Rib } from '../rib/rib.ts';
+import type { RibPeer } from '../rib/types.ts';
+import { Peer } from '../session/peer.ts';
+import type {
+  NegotiatedSession,
+  OutputSource,
+  PeerConfig,
+  PeerHandler,
+  PeerLike,
+  SessionDownReason,
+  SessionStateName,
+} from '../session/types.ts';
+import {
+  AsPathSegmentType,
+  CeaseSubcode,
+  ErrorCode,
+  encodeNotification,
+  FAMILIES,
+  type Family,
+  familyOf,
+  formatPrefix,
+  ipv4ToNumber,
+  type PathAttributes,
+  type RouteRefreshMessage,
+  RouteRefreshSubtype,
+  type UpdateMessage,
+} from '../wire/index.ts';
+import {
+  type DaemonConfig,
+  type ListenAddress,
+  type NeighborConfig,
+  normalizeAddress,
+  type RouteConfig,
+} from './config.ts';
+import type { DaemonApi, NeighborView, RibQuery, RibResult, SessionView } from './types.ts';
+import { VERSION } from './version.ts';
+
+/** What the speaker needs of a session; the real one is src/session/peer.ts, tests may pass fakes. */
+export interface PeerControl extends PeerLike {
+  start(): void;
+  stop(opts?: { subcode?: number; message?: string }): Promise<void>;
+  acceptConnection(socket: net.Socket): void;
+  wakeOutput(): void;
+}
+
+export type PeerFactory = (
+  config: PeerConfig,
+  handler: PeerHandler,
+  output: OutputSource,
+  opts: { logger: Logger },
+) => PeerControl;
+
+const defaultPeerFactory: PeerFactory = (config, handler, output, opts) =>
+  new Peer(config, handler, output, opts) as unknown as PeerControl;
+
+export interface SpeakerOptions {
+  logger: Logger;
+  createPeer?: PeerFactory;
+  /** Milliseconds to wait for peers to send their Cease on shutdown before closing anyway. */
+  shutdownGraceMs?: number;
+}
+
+interface NeighborEntry {
+  config: NeighborConfig;
+  /** The settings that, when changed, require a new session (everything but the description). */
+  signature: string;
+  peer: PeerControl | null;
+  /** The RIB has this neighbour as up (peerUp called, peerDown not yet). */
+  ribUp: boolean;
+  establishedAt: number | null;
+  lastError: string | null;
+  log: Logger;
+}
+
+export interface ReloadSummary {
+  added: string[];
+  removed: string[];
+  reset: string[];
+  updated: string[];
+  routesOriginated: number;
+  routesWithdrawn: number;
+  /** Global identity (asn, router_id, cluster_id) changed: every session was reset and the RIB rebuilt. */
+  globalReset: boolean;
+  warnings: string[];
+}
+
+/** Text form of a listening socket's address: "127.0.0.1:1179", "[::]:179". */
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function routeSignature(r: RouteConfig): string {
+  return JSON.stringify([
+    r.nextHop,
+    r.origin,
+    r.asPath,
+    r.med ?? null,
+    r.localPref ?? null,
+    r.communities,
+    r.largeCommunities,
+    r.extCommunities.map((e) => Array.from(e)),
+  ]);
+}
+
+function routeKey(r: RouteConfig): string {
+  return `${r.family}|${r.prefix}`;
+}
+
+export class Speaker implements DaemonApi, PeerHandler, OutputSource {
+  readonly version = VERSION;
+  private readonly log: Logger;
+  private readonly createPeer: PeerFactory;
+  private readonly shutdownGraceMs: number;
+  private config: DaemonConfig;
+  private table: Rib;
+  private readonly entries = new Map<string, NeighborEntry>();
+  /** Peer object → its entry; a Peer not found here (or not the entry's current one) is detached. */
+  private readonly byPeer = new WeakMap<PeerLike, NeighborEntry>();
+  private readonly servers = new Map<string, net.Server>();
+  private readonly routes = new Map<string, { route: RouteConfig; signature: string }>();
+  /** Stops in flight (detached peers saying goodbye), awaited on shutdown. */
+  private readonly stopping = new Set<Promise<void>>();
+  private readonly startedAt = Date.now();
+  private running = false;
+  private shuttingDown = false;
+
+  constructor(config: DaemonConfig, opts: SpeakerOptions) {
+    this.config = config;
+    this.log = opts.logger;
+    this.createPeer = opts.createPeer ?? defaultPeerFactory;
+    this.shutdownGraceMs = opts.shutdownGraceMs ?? 5000;
+    this.table = this.newRib(config);
+    // Config routes go into the RIB before any peer exists, so the first UPDATEs of every session carry
+    // them ahead of End-of-RIB (RFC 4724 §4).
+    for (const r of config.routes) this.originate(r);
+    for (const n of config.neighbors) this.addNeighbor(n, false);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Life cycle.
+
+  /** Opens the BGP listeners, then starts every enabled neighbour. Rejects (with every listener closed) if a bind fails. */
+  async start(): Promise<string[]> {
+    try {
+      for (const l of this.config.global.listen) await this.listen(l);
+    } catch (err) {
+      await this.closeListeners();
+      throw err;
+    }
+    this.running = true;
+    for (const e of this.entries.values()) e.peer?.start();
+    return this.listenAddresses();
+  }
+
+  /** The addresses BGP actually listens on (with the real port when the config said 0). */
+  listenAddresses(): string[] {
+    const out: string[] = [];
+    for (const s of this.servers.values()) {
+      const a = s.address();
+      if (a && typeof a === 'object') out.push(formatHostPort(a.address, a.port));
+    }
+    return out;
+  }
+
+  /**
+   * RFC 4486 Cease / administrative shutdown (with RFC 8203 text) to every peer, then the listeners close.
+   * Resolves when every peer has finished or after the grace period.
+   */
+  async shutdown(message = 'tsbgp shutting down'): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.running = false;
+    const closing = this.closeListeners();
+    for (const e of this.entries.values()) {
+      if (e.peer) this.detach(e, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, message);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn({ pending: this.stopping.size }, 'peers did not close within the grace period');
+        resolve();
+      }, this.shutdownGraceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.stopping]), grace]);
+    clearTimeout(timer);
+    await closing;
+  }
+
+  private async listen(l: ListenAddress): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        const why =
+          err.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)'
+            : err.code === 'EADDRINUSE'
+              ? 'address already in use'
+              : err.code === 'EADDRNOTAVAIL'
+                ? 'address not available on this host'
+                : err.message;
+        reject(new Error(`cannot listen for BGP on ${l.text}: ${why}`));
+      };
+      server.once('error', onError);
+      // ipv6Only: "[::]:179" next to "0.0.0.0:179" must not claim the IPv4 port too.
+      server.listen({ host: l.host, port: l.port, ipv6Only: l.host.includes(':'), backlog: 128 }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err, listen: l.text }, 'BGP listener error'));
+    this.servers.set(l.text, server);
+    this.log.info({ listen: formatHostPort(l.host, (server.address() as net.AddressInfo).port) }, 'BGP listening');
+  }
+
+  private async closeListeners(texts: string[] = [...this.servers.keys()]): Promise<void> {
+    await Promise.all(
+      texts.map((t) => {
+        const s = this.servers.get(t);
+        this.servers.delete(t);
+        return s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+      }),
+    );
+  }
+
+  /** An incoming TCP connection: hand it to the neighbour with that address, or refuse it (RFC 4486 Cease 5). */
+  private onConnection(socket: net.Socket): void {
+    const remote = normalizeAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? '?';
+    const local = normalizeAddress(socket.localAddress ?? '') ?? '';
+    const e = this.entries.get(remote);
+    let refusal: string | null = null;
+    if (this.shuttingDown) refusal = 'shutting down';
+    else if (!e) refusal = 'not a configured neighbor';
+    else if (!e.peer) refusal = 'neighbor is disabled';
+    else if (e.config.localAddress && e.config.localAddress !== local) {
+      refusal = `arrived on ${local}, the neighbor's local_address is ${e.config.localAddress}`;
+    }
+    if (refusal === null && e?.peer) {
+      e.peer.acceptConnection(socket);
+      return;
+    }
+    this.log.info({ remote, local, reason: refusal }, 'refusing BGP connection');
+    socket.on('error', () => {});
+    socket.setTimeout(5000, () => socket.destroy());
+    socket.end(encodeNotification(ErrorCode.CEASE, CeaseSubcode.CONNECTION_REJECTED));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Configuration.
+
+  private newRib(config: DaemonConfig): Rib {
+    const opts: ConstructorParameters<typeof Rib>[0] = {
+      localAsn: config.global.asn,
+      routerId: ipv4ToNumber(config.global.routerId) ?? 0,
+    };
+    if (config.global.clusterId) opts.clusterId = ipv4ToNumber(config.global.clusterId) ?? 0;
+    return new Rib(opts);
+  }
+
+  private peerConfig(n: NeighborConfig, config: DaemonConfig = this.config): PeerConfig {
+    const pc: PeerConfig = {
+      address: n.address,
+      port: n.port,
+      localAsn: config.global.asn,
+      remoteAsn: n.asn,
+      routerId: config.global.routerId,
+      holdTime: n.holdTime,
+      connectRetryTime: n.connectRetry,
+      passive: n.passive,
+      families: [...n.families],
+      addPathReceive: n.addPathReceive ? [...n.families] : [],
+      gracefulRestart: n.gracefulRestart ? { restartTime: n.restartTime, restarting: false } : null,
+    };
+    if (n.localAddress) pc.localAddress = n.localAddress;
+    if (n.description !== undefined) pc.description = n.description;
+    if (config.global.hostname) pc.hostname = config.global.hostname;
+    return pc;
+  }
+
+  private ribPeer(n: NeighborConfig): RibPeer {
+    const rp: RibPeer = {
+      id: n.address,
+      address: n.address,
+      asn: n.asn,
+      localAsn: this.config.global.asn,
+      routerId: 0,
+      ibgp: n.asn === this.config.global.asn,
+      routeReflectorClient: n.routeReflectorClient,
+      localAddress: n.localAddress ?? '',
+    };
+    if (n.nextHopIpv6) rp.nextHopIpv6 = n.nextHopIpv6;
+    if (n.nextHopIpv4) rp.nextHopIpv4 = n.nextHopIpv4;
+    return rp;
+  }
+
+  private signature(n: NeighborConfig, config: DaemonConfig = this.config): string {
+    const { description: _d, ...pc } = this.peerConfig(n, config);
+    return JSON.stringify([pc, n.routeReflectorClient, n.nextHopIpv4 ?? null, n.nextHopIpv6 ?? null]);
+  }
+
+  private addNeighbor(n: NeighborConfig, start: boolean): void {
+    const e: NeighborEntry = {
+      config: n,
+      signature: this.signature(n),
+      peer: null,
+      ribUp: false,
+      establishedAt: null,
+      lastError: null,
+      log: this.log.child({ neighbor: n.address }),
+    };
+    this.entries.set(n.address, e);
+    this.table.addPeer(this.ribPeer(n));
+    if (n.enabled) this.attach(e, start);
+  }
+
+  /** Creates the entry's Peer (and starts it when the speaker runs). */
+  private attach(e: NeighborEntry, start: boolean): void {
+    const peer = this.createPeer(this.peerConfig(e.config), this, this, { logger: e.log });
+    e.peer = peer;
+    this.byPeer.set(peer, e);
+    if (start) peer.start();
+  }
+
+  /**
+   * Detaches the entry's Peer: from now on its events are ignored; its routes leave the RIB at once; it is
+   * told to stop with a Cease of `subcode` (RFC 4486) and `message` (RFC 8203).
+   */
+  private detach(e: NeighborEntry, subcode: number, message: string): void {
+    const peer = e.peer;
+    if (!peer) return;
+    e.peer = null;
+    this.byPeer.delete(peer);
+    if (e.ribUp) {
+      e.ribUp = false;
+      this.table.peerDown(e.config.address);
+    }
+    e.establishedAt = null;
+    const p = peer
+      .stop({ subcode, message })
+      .catch((err: unknown) => e.log.warn({ err }, 'error while stopping the session'));
+    const tracked = p.finally(() => this.stopping.delete(tracked));
+    this.stopping.add(tracked);
+  }
+
+  private originate(r: RouteConfig): void {
+    const attributes: PathAttributes = {
+      origin: r.origin,
+      asPath: r.asPath.length > 0 ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [...r.asPath] }] : [],
+    };
+    if (r.med !== undefined) attributes.med = r.med;
+    if (r.localPref !== undefined) attributes.localPref = r.localPref;
+    if (r.communities.length > 0) attributes.communities = [...r.communities];
+    if (r.largeCommunities.length > 0) attributes.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
+    if (r.extCommunities.length > 0) attributes.extCommunities = r.extCommunities.map((c) => c.slice());
+    this.table.originate({ family: r.family, prefix: r.prefix, attributes, nextHop: r.nextHop });
+    this.routes.set(routeKey(r), { route: r, signature: routeSignature(r) });
+  }
+
+  /**
+   * Applies a new configuration (SIGHUP). Synchronous: neighbours added, removed and changed and routes diffed in
+   * one step on the control path. Listener changes are applied asynchronously; their failures are logged.
+   */
+  reload(next: DaemonConfig): ReloadSummary {
+    const summary: ReloadSummary = {
+      added: [],
+      removed: [],
+      reset: [],
+      updated: [],
+      routesOriginated: 0,
+      routesWithdrawn: 0,
+      globalReset: false,
+      warnings: [],
+    };
+    const prev = this.config;
+    const g0 = prev.global;
+    const g1 = next.global;
+    if (prev.api.listen.text !== next.api.listen.text) {
+      summary.warnings.push(`api.listen changed (${prev.api.listen.text} → ${next.api.listen.text}): restart to apply`);
+    }
+    this.config = next;
+
+    if (g0.asn !== g1.asn || g0.routerId !== g1.routerId || g0.clusterId !== g1.clusterId) {
+      // The RIB's identity changed: rebuild it and every session, as a restart would.
+      summary.globalReset = true;
+      for (const e of this.entries.values()) {
+        this.detach(e, CeaseSubcode.OTHER_CONFIGURATION_CHANGE, 'global configuration changed');
+      }
+      this.entries.clear();
+      this.routes.clear();
+      this.table = this.newRib(next);
+      for (const r of next.routes) this.originate(r);
+      summary.routesOriginated = next.routes.length;
+      for (const n of next.neighbors) this.addNeighbor(n, this.running);
+      summary.reset = next.neighbors.map((n) => n.address);
+    } else {
+      // Routes first, so that a neighbour (re)started below sends the new set before End-of-RIB.
+      const wanted = new Map(next.routes.map((r) => [routeKey(r), r]));
+      for (const [k, { route }] of this.routes) {
+        if (!wanted.has(k)) {
+          this.table.withdrawLocal(route.family, route.prefix);
+          this.routes.delete(k);
+          summary.routesWithdrawn++;
+        }
+      }
+      for (const [k, r] of wanted) {
+        const cur = this.routes.get(k);
+        if (!cur || cur.signature !== routeSignature(r)) {
+          this.originate(r);
+          summary.routesOriginated++;
+        }
+      }
+
+      const nextByAddr = new Map(next.neighbors.map((n) => [n.address, n]));
+      for (const [addr, e] of this.entries) {
+        if (nextByAddr.has(addr)) continue;
+        this.detach(e, CeaseSubcode.PEER_DECONFIGURED, 'peer de-configured');
+        this.table.removePeer(addr);
+        this.entries.delete(addr);
+        summary.removed.push(addr);
+      }
+      for (const n of next.neighbors) {
+        const e = this.entries.get(n.address);
+        if (!e) {
+          this.addNeighbor(n, this.running);
+          summary.added.push(n.address);
+          continue;
+        }
+        const sig = this.signature(n);
+        const wasEnabled = e.config.enabled;
+        if (sig === e.signature && wasEnabled === n.enabled) {
+          if (e.config.description !== n.description) summary.updated.push(n.address);
+          e.config = n;
+          continue;
+        }
+        summary.reset.push(n.address);
+        if (e.peer) {
+          this.detach(
+            e,
+            n.enabled ? CeaseSubcode.OTHER_CONFIGURATION_CHANGE : CeaseSubcode.ADMINISTRATIVE_SHUTDOWN,
+            n.enabled ? 'neighbor configuration changed' : 'neighbor disabled',
+          );
+        }
+        if (sig !== e.signature) {
+          // The RIB's view of the neighbour (AS, next hops, reflector client) may have changed too.
+          this.table.removePeer(n.address);
+          this.table.addPeer(this.ribPeer(n));
+        }
+        e.config = n;
+        e.signature = sig;
+        if (n.enabled) this.attach(e, this.running);
+      }
+    }
+
+    // Listeners: open the new ones, close the ones gone.
+    const want = new Set(next.global.listen.map((l) => l.text));
+    if (this.running) {
+      const gone = [...this.servers.keys()].filter((t) => !want.has(t));
+      void this.closeListeners(gone);
+      for (const l of next.global.listen) {
+        if (!this.servers.has(l.text)) {
+          this.listen(l).catch((err: Error) => this.log.error({ listen: l.text }, err.message));
+        }
+      }
+    }
+    this.wakePending();
+    return summary;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // PeerHandler: session events, called synchronously by the Peers.
+
+  /** The entry of a Peer that is still attached, or null for a detached (replaced or removed) one. */
+  private entryOf(peer: PeerLike): NeighborEntry | null {
+    const e = this.byPeer.get(peer);
+    return e && e.peer === peer ? e : null;
+  }
+
+  stateChanged(peer: PeerLike, from: SessionStateName, to: SessionStateName): void {
+    const e = this.entryOf(peer);
+    if (!e) return;
+    e.log.info({ from, to }, 'session state');
+    if (from === 'established' && to !== 'established') e.establishedAt = null;
+  }
+
+  established(peer: PeerLike, session: NegotiatedSession): void {
+    const e = this.entryOf(peer);
+    if (!e) return;
+    e.establishedAt = Date.now();
+    e.log.info(
+      {
+        localAddress: session.localAddress,
+        remoteRouterId: session.remoteRouterId,
+        holdTime: session.holdTime,
+        families: session.families,
+      },
+      'session established',
+    );
+    this.table.peerUp(e.config.address, {
+      families: session.families,
+      codec: session.codec,
+      localAddress: normalizeAddress(session.localAddress) ?? session.localAddress,
+      routerId: ipv4ToNumber(session.remoteRouterId) ?? 0,
+    });
+    e.ribUp = true;
+    this.wakePending();
+  }
+
+  update(peer: PeerLike, msg: UpdateMessage): void {
+    const e = this.entryOf(peer);
+    if (!e || !e.ribUp) return;
+    if (msg.errors.length > 0) {
+      e.log.warn({ errors: msg.errors.map((x) => `${x.action}: ${x.message}`) }, 'UPDATE with errors (RFC 7606)');
+    }
+    this.table.applyUpdate(e.config.address, msg);
+    this.wakePending();
+  }
+
+  routeRefresh(peer: PeerLike, msg: RouteRefreshMessage): void {
+    const e = this.entryOf(peer);
+    if (!e || !e.ribUp) return;
+    const family = familyOf(msg.afi, msg.safi);
+    // RFC 7313 §4: BoRR/EoRR from the peer demarcate its own re-advertisement; only a normal request asks us to resend.
+    if (!family || msg.subtype !== RouteRefreshSubtype.NORMAL) return;
+    e.log.info({ family }, 'route refresh requested');
+    this.table.refreshOut(e.config.address, family);
+    e.peer?.wakeOutput();
+  }
+
+  down(peer: PeerLike, reason: SessionDownReason, wasEstablished: boolean): void {
+    const e = this.entryOf(peer);
+    if (!e) return;
+    e.lastError = reason.message;
+    e.establishedAt = null;
+    if (wasEstablished) e.log.warn({ reason: reason.message }, 'session down');
+    else e.log.info({ reason: reason.message }, 'session attempt failed');
+    if (e.ribUp) {
+      e.ribUp = false;
+      this.table.peerDown(e.config.address);
+      this.wakePending();
+    }
+  }
+
+  // OutputSource: an Established peer pulls its UPDATEs when its socket can take more.
+  pull(peer: PeerLike, maxBytes: number): Uint8Array[] {
+    const e = this.entryOf(peer);
+    if (!e || !e.ribUp) return [];
+    return this.table.pull(e.config.address, maxBytes);
+  }
+
+  /** Wakes every established peer that has output pending after a RIB change. */
+  private wakePending(): void {
+    for (const e of this.entries.values()) {
+      if (e.peer && e.ribUp && this.table.hasPending(e.config.address)) e.peer.wakeOutput();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // DaemonApi: what the HTTP API reads.
+
+  uptimeSeconds(): number {
+    return Math.floor((Date.now() - this.startedAt) / 1000);
+  }
+
+  neighbors(): NeighborView[] {
+    return [...this.entries.values()].map((e) => this.view(e));
+  }
+
+  neighbor(address: string): NeighborView | null {
+    const e = this.entries.get(address);
+    return e ? this.view(e) : null;
+  }
+
+  rib(family: Family, query: RibQuery): RibResult {
+    const q: { prefix?: string; limit?: number } = {};
+    if (query.prefix !== undefined) q.prefix = formatPrefix(family, query.prefix);
+    if (query.limit !== undefined) q.limit = query.limit;
+    return this.table.query(family, q);
+  }
+
+  /** Number of routes in the Loc-RIB of `family`. */
+  ribSize(family: Family): number {
+    return this.table.size(family);
+  }
+
+  private view(e: NeighborEntry): NeighborView {
+    const counts = this.table.counts(e.config.address);
+    const received = {} as Record<Family, number>;
+    const advertised = {} as Record<Family, number>;
+    for (const f of FAMILIES) {
+      received[f] = counts.received[f] ?? 0;
+      advertised[f] = counts.advertised[f] ?? 0;
+    }
+    const s = e.peer?.session;
+    const established = e.peer?.state === 'established' && s;
+    let session: SessionView | null = null;
+    if (established && s) {
+      session = {
+        local_address: normalizeAddress(s.localAddress) ?? s.localAddress,
+        local_port: s.localPort,
+        remote_port: s.remotePort,
+        remote_router_id: s.remoteRouterId,
+        hold_time: s.holdTime,
+        keepalive_time: s.keepaliveTime,
+        families: [...s.families],
+        four_octet_as: s.codec.asn4,
+        route_refresh: s.routeRefresh,
+        extended_message: s.codec.maxMessageSize > 4096,
+      };
+    }
+    return {
+      address: e.config.address,
+      asn: e.config.asn,
+      description: e.config.description ?? null,
+      state: e.peer ? e.peer.state : 'idle',
+      enabled: e.config.enabled,
+      uptime_s: established && e.establishedAt !== null ? Math.floor((Date.now() - e.establishedAt) / 1000) : null,
+      families: [...e.config.families],
+      received,
+      advertised,
+      last_error: e.lastError,
+      session,
+    };
+  }
+}
