@@ -1,0 +1,225 @@
+// Shared plumbing for the interop harness: condition polling, temp dirs, running CLI commands with a bound on time,
+// and ManagedProcess, a daemon spawned in its own process group (so SIGSTOP freezes every process of a multi-process
+// daemon such as OpenBGPD, and stop() takes the helpers ExaBGP forks with it) whose output goes to a log file.
+// Nothing here knows about BGP; types.ts holds the normalised route shape every daemon module returns.
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Polls `fn` until it returns something other than undefined/false/null; throws after `timeoutMs` with the last value. */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const intervalMs = opts.intervalMs ?? 200;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== null && v !== false) return v as T;
+      lastError = undefined;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function tempDir(name: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), `tsbgp-interop-${name}-`));
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (killed after timeoutMs); never throws for a non-zero exit. */
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<RunResult>((resolve) => {
+    execFile(
+      cmd,
+      args,
+      { timeout: opts.timeoutMs ?? 10_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+/** Like run() but throws with the command's output when it exits non-zero. */
+export async function runOk(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(0, 2000)}`);
+  }
+  return r.stdout;
+}
+
+/**
+ * A foreground daemon in its own process group. Output (stdout and stderr) is appended to `logFile`.
+ * Signals go to the whole group, so a daemon's children are frozen, thawed and stopped together with it.
+ */
+export class ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  exitCode: number | null | undefined = undefined;
+  private frozen = false;
+
+  constructor(
+    name: string,
+    cmd: string,
+    args: string[],
+    opts: { logFile: string; cwd?: string; env?: NodeJS.ProcessEnv; onStdoutLine?: (line: string) => void },
+  ) {
+    this.name = name;
+    this.logFile = opts.logFile;
+    const log = createWriteStream(opts.logFile, { flags: 'a' });
+    this.child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let partial = '';
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      if (!opts.onStdoutLine) return;
+      partial += chunk.toString('utf8');
+      let nl = partial.indexOf('\n');
+      while (nl >= 0) {
+        opts.onStdoutLine(partial.slice(0, nl));
+        partial = partial.slice(nl + 1);
+        nl = partial.indexOf('\n');
+      }
+    });
+    this.child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (err) => {
+        log.write(`spawn error: ${err.message}\n`);
+        this.exitCode = -1;
+        resolve(-1);
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exitCode = code ?? (signal ? 128 : null);
+        resolve(this.exitCode);
+      });
+    });
+    this.exited.then(() => log.end());
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Signals the whole process group (falls back to the main process if the group is gone). */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.running || this.pid <= 0) return;
+    try {
+      process.kill(-this.pid, sig);
+    } catch {
+      try {
+        process.kill(this.pid, sig);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  freeze(): void {
+    this.signal('SIGSTOP');
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.signal('SIGCONT');
+    this.frozen = false;
+  }
+
+  /** SIGTERM (or `sig`), then SIGKILL after `graceMs`; resolves once the process has exited (bounded). */
+  async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null | undefined> {
+    if (!this.running) return this.exitCode;
+    if (this.frozen) this.thaw();
+    this.signal(sig);
+    const timedOut = Symbol('timeout');
+    const first = await Promise.race([this.exited, delay(graceMs).then(() => timedOut)]);
+    if (first === timedOut) {
+      this.signal('SIGKILL');
+      await Promise.race([this.exited, delay(3000)]);
+    } else {
+      // The main process is gone; make sure no child of the group outlives it.
+      try {
+        process.kill(-this.pid, 'SIGKILL');
+      } catch {
+        // group already empty
+      }
+    }
+    return this.exitCode;
+  }
+
+  /** The last `max` characters of the log, for assertion messages. */
+  logTail(max = 4000): string {
+    if (!existsSync(this.logFile)) return '';
+    const s = readFileSync(this.logFile, 'utf8');
+    return s.length > max ? s.slice(-max) : s;
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** True when this process runs inside the namespace scripts/netns.sh sets up (its documentation addresses are local). */
+export function inTestNetns(): boolean {
+  const ifs = networkInterfaces();
+  for (const list of Object.values(ifs)) {
+    for (const a of list ?? []) if (a.address === '198.51.100.1') return true;
+  }
+  return false;
+}
+
+/** Throws with a clear message unless run under scripts/netns.sh (the addresses the tests bind to exist only there). */
+export function requireTestNetns(): void {
+  if (!inTestNetns()) {
+    throw new Error(
+      'interop tests must run inside the test network namespace: bash scripts/netns.sh node --test test/interop/…',
+    );
+  }
+}
+
+/** The IPv6 address paired with an IPv4 test address: 198.51.100.12 → 2001:db8::12 (netns.sh adds both). */
+export function v6Of(v4: string): string {
+  const last = v4.split('.')[3];
+  return `2001:db8::${last}`;
+}
+
+/** Community "a:b" → the 32-bit value, and back. */
+export function communityToString(n: number): string {
+  return `${Math.floor(n / 65536)}:${n % 65536}`;
+}
+
+export function familyOfPrefix(prefix: string): 'ipv4-unicast' | 'ipv6-unicast' {
+  return prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
+}
+
+export function isV6(addr: string): boolean {
+  return addr.includes(':');
+}
