@@ -1,0 +1,799 @@
+// The RIB: Adj-RIB-In of every peer, the Loc-RIB with the decision process, and an Adj-RIB-Out per peer with the
+// pull-based UPDATE generator. Everything runs on the daemon's single serial control path; nothing here is async.
+//
+// Layout, chosen for a full table (≈ 1.2 M prefixes per peer) — see intern.ts for attribute sets:
+//   - One Map<PrefixKey, Entry> per family is the Loc-RIB *and* every peer's Adj-RIB-In: an Entry is the single
+//     path of the prefix, or an array of its paths with the best one at index 0. A path is its interned
+//     RouteSource (no object per path without Add-Path), so one peer's full table costs one Map entry per prefix.
+//     The per-peer Adj-RIB-In is the set of paths whose source.peer is that peer; a per-peer count is kept, and
+//     dropping a peer's routes scans the family's table once (no second per-peer map of 1.2 M entries).
+//   - Per established peer and family: adjOut Map<PrefixKey, RouteSource> (what was last sent: the exported
+//     form is a function of the source and the session, so the source identifies it), a dirty Set of prefixes
+//     whose best path changed since the last pull (a set, so churn coalesces), a live iterator over the Loc-RIB
+//     for the initial dump (no copy of the keys), and one over adjOut for a route-refresh re-send.
+//   - pull() turns dirty prefixes and cursor positions into announcements grouped by exported attribute set, and
+//     withdrawals of what was advertised and no longer is, up to about maxBytes of encoded UPDATEs.
+//
+// Local routes (originate) belong to peer index 0 ("local") and enter the decision process like learned ones
+// (step "local-over-learned" comes after LOCAL_PREF, AS_PATH length, ORIGIN and MED; see decision.ts).
+
+import {
+  type CodecContext,
+  FAMILIES,
+  type Family,
+  numberToIPv4,
+  type PathAttributes,
+  type PrefixKey,
+  parseIP,
+  parsePrefix,
+  type RouteBatch,
+  type UpdateMessage,
+} from '../wire/index.ts';
+import {
+  addressSortKey,
+  type BestReasonName,
+  comparePaths,
+  type DecisionPeer,
+  rankPaths,
+  selectBest,
+  stepReason,
+} from './decision.ts';
+import { type UpdateEncoder, wireEncoder } from './encoder.ts';
+import { canExport, type ExportPeer, exportRoute } from './export.ts';
+import {
+  attributesKey,
+  LOCAL_PEER,
+  makePath,
+  type Path,
+  type RouteSource,
+  SourceKind,
+  type SourceKindCode,
+  SourceTable,
+} from './intern.ts';
+import type { BestChange, LocalRoute, RibCounts, RibPeer, RibPeerSession, RouteView } from './types.ts';
+import { routeView } from './view.ts';
+
+export interface RibOptions {
+  localAsn: number;
+  /** Our BGP Identifier as an unsigned 32-bit number. */
+  routerId: number;
+  /** Route-reflection CLUSTER_ID (RFC 4456 §7); defaults to the router id. */
+  clusterId?: number;
+  onBestChange?: (c: BestChange) => void;
+  /**
+   * Called when a peer that had nothing to send gets something (once per transition), so the daemon can make its
+   * session start pulling. Called synchronously from the RIB operation that caused it.
+   */
+  onPending?: (peerId: string) => void;
+  /** The UPDATE encoder; the wire codec's by default (tests substitute a recorder). */
+  encoder?: UpdateEncoder;
+}
+
+export interface RibQueryOptions {
+  /** Exact prefix ("192.0.2.0/24"). */
+  prefix?: string;
+  /** Maximum number of routes returned (default 1000). A prefix's paths are never split across pages. */
+  limit?: number;
+  /** Continue after this prefix (the last prefix of the previous page), in table order. */
+  after?: string;
+}
+
+export interface ExplainedRoute extends RouteView {
+  reason: BestReasonName;
+  /** Index (in the returned list) of the path this one lost to; null for the best path. */
+  lost_to: number | null;
+}
+
+type Entry = Path | Path[];
+
+function famIndex(f: Family): number {
+  return f === 'ipv4-unicast' ? 0 : 1;
+}
+
+const FAMILY_BY_INDEX: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+
+class OutState {
+  readonly family: Family;
+  /** What was last sent, per prefix (RFC 4271 §3.2 Adj-RIB-Out). */
+  readonly adjOut = new Map<PrefixKey, RouteSource>();
+  /** Prefixes whose best path changed since they were last looked at. */
+  readonly dirty = new Set<PrefixKey>();
+  /** Initial dump: a live iterator over the Loc-RIB keys. */
+  dump: Iterator<PrefixKey> | null = null;
+  /** Route-refresh re-send: a live iterator over adjOut. */
+  resend: Iterator<[PrefixKey, RouteSource]> | null = null;
+  /** End-of-RIB (RFC 4724 §2) goes out once the initial dump is finished. */
+  eorPending = false;
+  constructor(family: Family) {
+    this.family = family;
+  }
+}
+
+class PeerState implements DecisionPeer, ExportPeer {
+  readonly idx: number;
+  readonly id: string;
+  readonly address: string;
+  readonly asn: number;
+  readonly localAsn: number;
+  readonly ibgp: boolean;
+  readonly routeReflectorClient: boolean;
+  readonly kind: SourceKindCode;
+  readonly addressKey: string;
+  readonly nextHopIpv4: string | undefined;
+  readonly nextHopIpv6: string | undefined;
+  routerId: number;
+  localAddress: string;
+  selfIpv4: string | null = null;
+  selfIpv6: string | null = null;
+  established = false;
+  codec: CodecContext | null = null;
+  families: Family[] = [];
+  readonly out: (OutState | null)[] = [null, null];
+  /** Adj-RIB-In size per family index. */
+  readonly received = [0, 0];
+  /** onPending was called and the peer has not drained its output since. */
+  signalled = false;
+  /** Family index the next pull starts with (round robin, so one family cannot starve the other). */
+  nextFamily = 0;
+
+  constructor(idx: number, p: RibPeer, kind: SourceKindCode) {
+    this.idx = idx;
+    this.id = p.id;
+    this.address = p.address;
+    this.asn = p.asn;
+    this.localAsn = p.localAsn;
+    this.ibgp = p.ibgp;
+    this.routeReflectorClient = p.routeReflectorClient;
+    this.kind = kind;
+    this.addressKey = addressSortKey(parseIP(p.address));
+    this.nextHopIpv4 = p.nextHopIpv4;
+    this.nextHopIpv6 = p.nextHopIpv6;
+    this.routerId = p.routerId;
+    this.localAddress = p.localAddress;
+  }
+}
+
+/** Announcements (grouped by source) and withdrawals of one family, gathered during one pull. */
+class Collector {
+  readonly groups = new Map<RouteSource, PrefixKey[]>();
+  withdrawn: PrefixKey[] = [];
+  estimate = 0;
+  perPrefix = 0;
+
+  reset(addPath: boolean): void {
+    this.groups.clear();
+    this.withdrawn = [];
+    this.estimate = 0;
+    this.perPrefix = addPath ? 4 : 0;
+  }
+
+  announce(src: RouteSource, key: PrefixKey): void {
+    let g = this.groups.get(src);
+    if (g === undefined) {
+      g = [];
+      this.groups.set(src, g);
+      this.estimate += estimateAttributes(src);
+    }
+    g.push(key);
+    this.estimate += key.length + this.perPrefix;
+  }
+
+  withdraw(key: PrefixKey): void {
+    if (this.withdrawn.length === 0) this.estimate += 30;
+    this.withdrawn.push(key);
+    this.estimate += key.length + this.perPrefix;
+  }
+}
+
+/** Rough encoded size of an UPDATE header plus the attributes of `src` as exported (for the pull budget). */
+function estimateAttributes(src: RouteSource): number {
+  const a = src.attrs;
+  return (
+    60 +
+    4 * src.asPathLength +
+    4 * (a.communities?.length ?? 0) +
+    8 * (a.extCommunities?.length ?? 0) +
+    12 * (a.largeCommunities?.length ?? 0) +
+    (src.family === 'ipv6-unicast' ? 40 : 0)
+  );
+}
+
+export class Rib {
+  private readonly localAsn: number;
+  private readonly routerId: number;
+  private readonly clusterIdText: string;
+  private readonly clusterId: number;
+  private readonly onBestChange: ((c: BestChange) => void) | undefined;
+  private readonly onPending: ((peerId: string) => void) | undefined;
+  private readonly encoder: UpdateEncoder;
+  private readonly sources = new SourceTable();
+  private readonly tables: Map<PrefixKey, Entry>[] = [new Map(), new Map()];
+  private readonly pathCount = [0, 0];
+  /** Peers by index; index 0 is "local". Holes are reused. */
+  private readonly peers: (PeerState | undefined)[] = [];
+  private readonly byId = new Map<string, PeerState>();
+  private readonly established: PeerState[] = [];
+  private readonly collector = new Collector();
+  private queryCursor: { family: Family; lastKey: PrefixKey; iter: Iterator<[PrefixKey, Entry]> } | null = null;
+
+  constructor(opts: RibOptions) {
+    this.localAsn = opts.localAsn;
+    this.routerId = opts.routerId >>> 0;
+    this.clusterId = (opts.clusterId ?? opts.routerId) >>> 0;
+    this.clusterIdText = numberToIPv4(this.clusterId);
+    this.onBestChange = opts.onBestChange;
+    this.onPending = opts.onPending;
+    this.encoder = opts.encoder ?? wireEncoder;
+    const local = new PeerState(
+      LOCAL_PEER,
+      {
+        id: 'local',
+        address: 'local',
+        asn: opts.localAsn,
+        localAsn: opts.localAsn,
+        routerId: this.routerId,
+        ibgp: false,
+        routeReflectorClient: false,
+        localAddress: '',
+      },
+      SourceKind.LOCAL,
+    );
+    this.peers.push(local);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Peers
+
+  addPeer(p: RibPeer): void {
+    if (this.byId.has(p.id) || p.id === 'local') throw new Error(`peer ${p.id} already exists`);
+    // Indexes are never reused: an Adj-RIB-Out may still hold a removed peer's sources until it is pulled.
+    const idx = this.peers.length;
+    const peer = new PeerState(idx, p, p.ibgp ? SourceKind.IBGP : SourceKind.EBGP);
+    this.peers[idx] = peer;
+    this.byId.set(p.id, peer);
+  }
+
+  /** Removes a peer, withdrawing everything learned from it. */
+  removePeer(id: string): void {
+    const peer = this.byId.get(id);
+    if (peer === undefined) return;
+    this.peerDown(id);
+    this.byId.delete(id);
+    this.peers[peer.idx] = undefined;
+  }
+
+  /** The peer reached Established: queue the initial export of the Loc-RIB, then End-of-RIB per family. */
+  peerUp(id: string, s: RibPeerSession & { localAddress: string; routerId: number }): void {
+    const peer = this.peer(id);
+    if (peer.established) this.dropOut(peer);
+    peer.localAddress = s.localAddress;
+    peer.routerId = s.routerId >>> 0;
+    peer.codec = s.codec;
+    peer.families = FAMILIES.filter((f) => s.families.includes(f));
+    // Next hop self per family. A session over IPv6 has no IPv4 next hop of its own unless the peer negotiated
+    // RFC 8950 extended next hop; a session over IPv4 sends IPv6 routes with the IPv4-mapped address.
+    let local = s.localAddress;
+    if (local.startsWith('::ffff:') && local.includes('.')) local = local.slice(7);
+    const v6 = local.includes(':');
+    let self4: string | null = null;
+    let self6: string | null = null;
+    if (local !== '') {
+      self4 = !v6 || s.codec.extendedNextHop.has('ipv4-unicast') ? local : null;
+      self6 = v6 ? local : `::ffff:${local}`;
+    }
+    peer.selfIpv4 = peer.nextHopIpv4 ?? self4;
+    peer.selfIpv6 = peer.nextHopIpv6 ?? self6;
+    for (const f of peer.families) {
+      const st = new OutState(f);
+      st.dump = this.tables[famIndex(f)]!.keys();
+      st.eorPending = true;
+      peer.out[famIndex(f)] = st;
+    }
+    peer.established = true;
+    this.established.push(peer);
+    this.signal(peer);
+  }
+
+  /** The session left Established: its Adj-RIB-In and Adj-RIB-Out are dropped, best paths recomputed. */
+  peerDown(id: string): void {
+    const peer = this.peer(id);
+    if (peer.established) this.dropOut(peer);
+    for (let f = 0; f < 2; f++) this.removePeerPaths(peer, f);
+  }
+
+  private dropOut(peer: PeerState): void {
+    for (let f = 0; f < 2; f++) {
+      const st = peer.out[f];
+      if (st === null || st === undefined) continue;
+      for (const src of st.adjOut.values()) this.sources.release(src);
+      peer.out[f] = null;
+    }
+    peer.established = false;
+    peer.signalled = false;
+    peer.codec = null;
+    const i = this.established.indexOf(peer);
+    if (i >= 0) this.established.splice(i, 1);
+  }
+
+  private peer(id: string): PeerState {
+    const p = this.byId.get(id);
+    if (p === undefined) throw new Error(`unknown peer ${id}`);
+    return p;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Input
+
+  applyUpdate(id: string, msg: UpdateMessage): void {
+    const peer = this.peer(id);
+    for (const b of msg.withdrawn) {
+      const f = famIndex(b.family);
+      for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
+    }
+    if (msg.announced.length === 0) return;
+    let attrs = msg.attributes;
+    // RFC 7606 treat-as-withdraw, and routes that fail the import checks: whatever the peer had sent before for
+    // these prefixes is gone, and the new route is not stored (RFC 4271 §9.1.2: excluded from the decision).
+    if (msg.treatAsWithdraw || attrs === null || !this.importable(peer, attrs)) {
+      for (const b of msg.announced) {
+        const f = famIndex(b.family);
+        for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
+      }
+      return;
+    }
+    // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default.
+    if (!peer.ibgp && attrs.localPref !== 100) attrs = { ...attrs, localPref: 100 };
+    const aKey = attributesKey(attrs);
+    for (const b of msg.announced) {
+      const f = famIndex(b.family);
+      const src = this.sources.intern(peer.idx, peer.kind, b.family, attrs, aKey, b.nextHop, b.nextHopLinkLocal);
+      for (let i = 0; i < b.prefixes.length; i++) {
+        this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
+      }
+      this.sources.dropIfUnused(src);
+    }
+  }
+
+  /** Import checks on the attributes of one UPDATE. */
+  private importable(peer: PeerState, a: PathAttributes): boolean {
+    // RFC 4271 §9.1.2: a route whose AS_PATH holds our own AS is a loop.
+    for (const seg of a.asPath) {
+      for (const asn of seg.asns) if (asn === this.localAsn || asn === peer.localAsn) return false;
+    }
+    if (peer.ibgp) {
+      // RFC 4456 §8: our own route reflected back to us, or a route that went round the cluster.
+      if (a.originatorId !== undefined && a.originatorId === numberToIPv4(this.routerId)) return false;
+      if (a.clusterList?.includes(this.clusterIdText)) return false;
+    }
+    return true;
+  }
+
+  /** Adds or replaces the local route for a prefix (peer "local"; LOCAL_PREF 100 unless set). */
+  originate(r: LocalRoute): void {
+    const local = this.peers[LOCAL_PEER]!;
+    const attrs = r.attributes.localPref === undefined ? { ...r.attributes, localPref: 100 } : r.attributes;
+    const src = this.sources.intern(
+      LOCAL_PEER,
+      SourceKind.LOCAL,
+      r.family,
+      attrs,
+      attributesKey(attrs),
+      r.nextHop,
+      undefined,
+    );
+    this.announcePath(local, famIndex(r.family), r.prefix, 0, src);
+    this.sources.dropIfUnused(src);
+  }
+
+  withdrawLocal(family: Family, prefix: PrefixKey): void {
+    this.withdrawPath(this.peers[LOCAL_PEER]!, famIndex(family), prefix, 0);
+  }
+
+  private announcePath(peer: PeerState, f: number, key: PrefixKey, pathId: number, src: RouteSource): void {
+    const table = this.tables[f]!;
+    const cur = table.get(key);
+    const path = makePath(src, pathId);
+    if (cur === undefined) {
+      table.set(key, path);
+      src.refs++;
+      peer.received[f]!++;
+      this.pathCount[f]!++;
+      this.bestChanged(f, key, undefined, path);
+      return;
+    }
+    if (!Array.isArray(cur)) {
+      if (cur.src.peer === peer.idx && cur.pathId === pathId) {
+        if (cur.src === src) return; // the same route again
+        table.set(key, path);
+        src.refs++;
+        this.sources.release(cur.src);
+        this.bestChanged(f, key, cur, path);
+        return;
+      }
+      src.refs++;
+      peer.received[f]!++;
+      this.pathCount[f]!++;
+      if (comparePaths(path, cur, this.peers) < 0) {
+        table.set(key, [path, cur]);
+        this.bestChanged(f, key, cur, path);
+      } else {
+        table.set(key, [cur, path]);
+      }
+      return;
+    }
+    const oldBest = cur[0]!;
+    let i = 0;
+    while (i < cur.length && !(cur[i]!.src.peer === peer.idx && cur[i]!.pathId === pathId)) i++;
+    if (i < cur.length) {
+      const old = cur[i]!;
+      if (old.src === src) return;
+      cur[i] = path;
+      this.sources.release(old.src);
+    } else {
+      cur.push(path);
+      peer.received[f]!++;
+      this.pathCount[f]!++;
+    }
+    src.refs++;
+    this.reselect(f, key, cur, oldBest);
+  }
+
+  private withdrawPath(peer: PeerState, f: number, key: PrefixKey, pathId: number): void {
+    const table = this.tables[f]!;
+    const cur = table.get(key);
+    if (cur === undefined) return;
+    if (!Array.isArray(cur)) {
+      if (cur.src.peer !== peer.idx || cur.pathId !== pathId) return;
+      table.delete(key);
+      this.removed(peer, f, cur);
+      this.bestChanged(f, key, cur, undefined);
+      return;
+    }
+    let i = 0;
+    while (i < cur.length && !(cur[i]!.src.peer === peer.idx && cur[i]!.pathId === pathId)) i++;
+    if (i === cur.length) return;
+    const old = cur[i]!;
+    const oldBest = cur[0]!;
+    if (cur.length === 2) {
+      const remaining = cur[1 - i]!;
+      table.set(key, remaining);
+      this.removed(peer, f, old);
+      if (i === 0) this.bestChanged(f, key, old, remaining);
+      return;
+    }
+    cur[i] = cur[cur.length - 1]!;
+    cur.pop();
+    this.removed(peer, f, old);
+    if (i === 0) this.reselect(f, key, cur, oldBest);
+  }
+
+  private removed(peer: PeerState, f: number, path: Path): void {
+    peer.received[f]!--;
+    this.pathCount[f]!--;
+    this.sources.release(path.src);
+  }
+
+  /** Re-runs the decision over a multi-path entry, moves the winner to index 0, reports a change. */
+  private reselect(f: number, key: PrefixKey, paths: Path[], oldBest: Path): void {
+    const b = selectBest(paths, this.peers);
+    if (b !== 0) {
+      const t = paths[0]!;
+      paths[0] = paths[b]!;
+      paths[b] = t;
+    }
+    this.bestChanged(f, key, oldBest, paths[0]);
+  }
+
+  /** Removes every path of `peer` in family index `f` (one scan of the table). */
+  private removePeerPaths(peer: PeerState, f: number): void {
+    if (peer.received[f] === 0) return;
+    const table = this.tables[f]!;
+    for (const [key, cur] of table) {
+      if (!Array.isArray(cur)) {
+        if (cur.src.peer === peer.idx) this.withdrawPath(peer, f, key, cur.pathId);
+      } else {
+        // Several paths of this peer may be here (Add-Path).
+        const ids: number[] = [];
+        for (const p of cur) if (p.src.peer === peer.idx) ids.push(p.pathId);
+        for (const id of ids) this.withdrawPath(peer, f, key, id);
+      }
+      if (peer.received[f] === 0) break;
+    }
+  }
+
+  /** A prefix's best path may have changed: mark it dirty for the peers that may need an UPDATE. */
+  private bestChanged(f: number, key: PrefixKey, oldBest: Path | undefined, newBest: Path | undefined): void {
+    const os = oldBest?.src;
+    const ns = newBest?.src;
+    if (os === ns) return;
+    const est = this.established;
+    for (let i = 0; i < est.length; i++) {
+      const p = est[i]!;
+      const st = p.out[f];
+      if (st === null || st === undefined) continue;
+      // Neither the old nor the new best may go to the peer they came from: nothing to tell it.
+      if ((os === undefined || os.peer === p.idx) && (ns === undefined || ns.peer === p.idx)) continue;
+      st.dirty.add(key);
+      if (!p.signalled) this.signal(p);
+    }
+    if (this.onBestChange !== undefined) {
+      const family = FAMILY_BY_INDEX[f]!;
+      let best: RouteView | null = null;
+      if (newBest !== undefined) {
+        const cur = this.tables[f]!.get(key)!;
+        let reason: string = stepReason(0);
+        if (Array.isArray(cur)) {
+          const rest = cur.slice(1);
+          reason = stepReason(comparePaths(newBest, rest[selectBest(rest, this.peers)]!, this.peers));
+        }
+        best = routeView(family, key, newBest, true, this.peers[ns!.peer]?.address ?? '', reason);
+      }
+      this.onBestChange({ family, prefix: key, best });
+    }
+  }
+
+  private signal(p: PeerState): void {
+    p.signalled = true;
+    this.onPending?.(p.id);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Output
+
+  hasPending(id: string): boolean {
+    const peer = this.byId.get(id);
+    if (peer === undefined || !peer.established) return false;
+    for (const st of peer.out) {
+      if (st === null || st === undefined) continue;
+      if (st.dirty.size > 0 || st.dump !== null || st.resend !== null || st.eorPending) return true;
+    }
+    return false;
+  }
+
+  /** Route refresh received (RFC 2918): send the whole Adj-RIB-Out of the family again. */
+  refreshOut(id: string, family: Family): void {
+    const peer = this.peer(id);
+    const st = peer.out[famIndex(family)];
+    if (!peer.established || st === null || st === undefined) return;
+    st.resend = st.adjOut.entries();
+    if (!peer.signalled) this.signal(peer);
+  }
+
+  /**
+   * The peer's OutputSource: encoded UPDATEs (withdrawals, announcements grouped by exported attribute set, and
+   * End-of-RIB after the initial dump) of about maxBytes in total; [] when nothing is pending.
+   */
+  pull(id: string, maxBytes: number): Uint8Array[] {
+    const peer = this.byId.get(id);
+    if (peer === undefined || !peer.established || peer.codec === null) return [];
+    const ctx = peer.codec;
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    const first = peer.nextFamily;
+    peer.nextFamily = 1 - first;
+    for (let n = 0; n < 2 && bytes < maxBytes; n++) {
+      const f = (first + n) & 1;
+      const st = peer.out[f];
+      if (st === null || st === undefined) continue;
+      bytes += this.pullFamily(peer, f, st, ctx, maxBytes - bytes, out);
+    }
+    if (out.length === 0 || !this.hasPending(id)) peer.signalled = false;
+    return out;
+  }
+
+  private pullFamily(
+    peer: PeerState,
+    f: number,
+    st: OutState,
+    ctx: CodecContext,
+    budget: number,
+    out: Uint8Array[],
+  ): number {
+    const family = st.family;
+    const addPath = ctx.addPathTx.has(family);
+    const col = this.collector;
+    col.reset(addPath);
+    const table = this.tables[f]!;
+    for (const key of st.dirty) {
+      st.dirty.delete(key);
+      this.sync(peer, st, table, key, col);
+      if (col.estimate >= budget) break;
+    }
+    if (st.resend !== null && col.estimate < budget) {
+      for (;;) {
+        const r = st.resend.next();
+        if (r.done) {
+          st.resend = null;
+          break;
+        }
+        col.announce(r.value[1], r.value[0]);
+        if (col.estimate >= budget) break;
+      }
+    }
+    if (st.dump !== null && col.estimate < budget) {
+      for (;;) {
+        const r = st.dump.next();
+        if (r.done) {
+          st.dump = null;
+          break;
+        }
+        this.sync(peer, st, table, r.value, col);
+        if (col.estimate >= budget) break;
+      }
+    }
+    let bytes = this.flush(peer, family, ctx, addPath, out);
+    if (st.dump === null && st.eorPending) {
+      const eor = this.encoder.encodeEndOfRib(family);
+      out.push(eor);
+      bytes += eor.length;
+      st.eorPending = false;
+    }
+    return bytes;
+  }
+
+  /** Brings one prefix of the peer's Adj-RIB-Out in line with the Loc-RIB. */
+  private sync(peer: PeerState, st: OutState, table: Map<PrefixKey, Entry>, key: PrefixKey, col: Collector): void {
+    const cur = table.get(key);
+    let src: RouteSource | undefined;
+    if (cur !== undefined) {
+      const s = (Array.isArray(cur) ? cur[0]! : cur).src;
+      if (canExport(s, this.peers[s.peer]!, peer)) src = s;
+    }
+    const old = st.adjOut.get(key);
+    if (src === old) return;
+    if (src === undefined) {
+      st.adjOut.delete(key);
+      this.sources.release(old!);
+      col.withdraw(key);
+      return;
+    }
+    st.adjOut.set(key, src);
+    src.refs++;
+    if (old !== undefined) this.sources.release(old);
+    col.announce(src, key);
+  }
+
+  /** Encodes what the collector gathered; returns the bytes produced. */
+  private flush(peer: PeerState, family: Family, ctx: CodecContext, addPath: boolean, out: Uint8Array[]): number {
+    const col = this.collector;
+    let bytes = 0;
+    if (col.withdrawn.length > 0) {
+      // Add-Path send is not supported yet (best path only); should it be negotiated, path id 1 names our path.
+      const ids = addPath ? col.withdrawn.map(() => 1) : null;
+      for (const m of this.encoder.encodeWithdrawals(family, col.withdrawn, ids, ctx)) {
+        out.push(m);
+        bytes += m.length;
+      }
+    }
+    if (col.groups.size === 0) return bytes;
+    // Sources whose exported form is identical (e.g. two iBGP paths that differ only in LOCAL_PREF, towards an
+    // eBGP peer) share one batch.
+    const batches = new Map<string, RouteBatch>();
+    for (const [src, prefixes] of col.groups) {
+      const e = exportRoute(src, this.peers[src.peer] ?? this.peers[LOCAL_PEER]!, peer, this.clusterIdText);
+      const k = `${e.nextHop}\x00${attributesKey(e.attributes)}`;
+      const b = batches.get(k);
+      if (b === undefined) {
+        batches.set(k, { family, attributes: e.attributes, nextHop: e.nextHop, prefixes });
+      } else {
+        for (let i = 0; i < prefixes.length; i++) b.prefixes.push(prefixes[i]!);
+      }
+    }
+    for (const b of batches.values()) {
+      if (addPath) b.pathIds = b.prefixes.map(() => 1);
+      for (const m of this.encoder.encodeUpdates(b, ctx)) {
+        out.push(m);
+        bytes += m.length;
+      }
+    }
+    col.groups.clear();
+    return bytes;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Reading
+
+  counts(id: string): RibCounts {
+    const peer = this.peer(id);
+    const c: RibCounts = { received: {}, advertised: {} };
+    for (let f = 0; f < 2; f++) {
+      const family = FAMILY_BY_INDEX[f]!;
+      const negotiated = peer.families.includes(family);
+      if (negotiated || peer.received[f]! > 0) c.received[family] = peer.received[f]!;
+      const st = peer.out[f];
+      if (st !== null && st !== undefined) c.advertised[family] = st.adjOut.size;
+    }
+    return c;
+  }
+
+  /** Number of prefixes in the Loc-RIB. */
+  size(family: Family): number {
+    return this.tables[famIndex(family)]!.size;
+  }
+
+  /** Number of paths (all peers) in the family. */
+  pathsIn(family: Family): number {
+    return this.pathCount[famIndex(family)]!;
+  }
+
+  /** Distinct interned attribute sets, and the sum of their reference counts (for tests and metrics). */
+  internStats(): { sources: number; refs: number } {
+    return { sources: this.sources.size, refs: this.sources.totalRefs() };
+  }
+
+  /**
+   * Every path, best first per prefix, in table order (insertion order; stable between pages). `total` counts the
+   * paths of the whole family, or of the one prefix asked for.
+   */
+  query(family: Family, opts: RibQueryOptions = {}): { total: number; routes: RouteView[] } {
+    const f = famIndex(family);
+    const table = this.tables[f]!;
+    if (opts.prefix !== undefined) {
+      const p = parsePrefix(opts.prefix, false);
+      const cur = p.family === family ? table.get(p.key) : undefined;
+      if (cur === undefined) return { total: 0, routes: [] };
+      const routes = this.viewsOf(family, p.key, cur);
+      return { total: routes.length, routes };
+    }
+    const limit = opts.limit ?? 1000;
+    let iter: Iterator<[PrefixKey, Entry]>;
+    const routes: RouteView[] = [];
+    if (opts.after !== undefined) {
+      const after = parsePrefix(opts.after, false);
+      const qc = this.queryCursor;
+      if (qc !== null && qc.family === family && qc.lastKey === after.key) {
+        iter = qc.iter;
+      } else {
+        iter = table.entries();
+        let found = false;
+        for (;;) {
+          const r = iter.next();
+          if (r.done) break;
+          if (r.value[0] === after.key) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) return { total: this.pathCount[f]!, routes };
+      }
+    } else {
+      iter = table.entries();
+    }
+    this.queryCursor = null;
+    let last: PrefixKey | undefined;
+    while (routes.length < limit) {
+      const r = iter.next();
+      if (r.done) {
+        last = undefined;
+        break;
+      }
+      for (const v of this.viewsOf(family, r.value[0], r.value[1])) routes.push(v);
+      last = r.value[0];
+    }
+    if (last !== undefined) this.queryCursor = { family, lastKey: last, iter };
+    return { total: this.pathCount[f]!, routes };
+  }
+
+  private viewsOf(family: Family, key: PrefixKey, cur: Entry): RouteView[] {
+    if (!Array.isArray(cur)) return [this.view(family, key, cur, true, stepReason(0))];
+    return rankPaths(cur, this.peers).map((r, i) => this.view(family, key, r.path, i === 0, r.reason));
+  }
+
+  private view(family: Family, key: PrefixKey, path: Path, best: boolean, reason: string): RouteView {
+    return routeView(family, key, path, best, this.peers[path.src.peer]?.address ?? '', reason);
+  }
+
+  /** The candidate paths of a prefix, best first, each with the decision step that ranked it; [] if none. */
+  explain(family: Family, prefix: string): ExplainedRoute[] {
+    const p = parsePrefix(prefix, false);
+    if (p.family !== family) return [];
+    const cur = this.tables[famIndex(family)]!.get(p.key);
+    if (cur === undefined) return [];
+    const ranked = rankPaths(Array.isArray(cur) ? cur : [cur], this.peers);
+    return ranked.map((r, i) => ({
+      ...this.view(family, p.key, r.path, i === 0, r.reason),
+      reason: r.reason,
+      lost_to: r.lostTo === null ? null : ranked.findIndex((q) => q.path === r.lostTo),
+    }));
+  }
+}
