@@ -1,0 +1,698 @@
+// One BGP neighbour: sockets, timers and the send path around the pure FSM of fsm.ts.
+//
+// Everything that changes the session goes through dispatch(): events are queued and stepped through the FSM
+// one at a time (a handler that calls stop() from inside update() gets its event handled after the current
+// one), and the actions that come out are carried out here: connect, write OPEN/KEEPALIVE/NOTIFICATION, close,
+// and call the PeerHandler, synchronously, in event order.
+//
+// Timers: the FSM keeps deadlines; one setTimeout per peer is armed for the earliest and feeds a `tick`. The
+// tick is run from setImmediate, i.e. after the event loop's I/O phase, so that when the process was busy for a
+// while, data that arrived meanwhile (and restarts the hold timer) is read before the hold timer is judged.
+//
+// Sending routes is pull-based (BIRD's model): when the RIB has something for this peer it calls wakeOutput();
+// the peer then calls output.pull() while the socket's buffered bytes are under a high-water mark and again on
+// 'drain'. KEEPALIVEs and NOTIFICATIONs are written directly, never waiting behind the RIB's queue.
+
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import {
+  afiSafiOf,
+  type BgpMessage,
+  type CodecContext,
+  decodeMessage,
+  defaultCodecContext,
+  describeNotification,
+  encodeKeepalive,
+  encodeNotification,
+  encodeOpen,
+  encodeRouteRefresh,
+  encodeShutdownNotification,
+  type Family,
+  Framer,
+  MessageType,
+  messageTypeName,
+  type OpenMessage,
+  WireError,
+} from '../wire/index.ts';
+import { type FsmAction, type FsmEvent, type FsmState, initialState, nextDeadline, step } from './fsm.ts';
+import { buildOpen, isIPv6Transport, negotiate, routerIdToNumber, type TransportInfo } from './negotiate.ts';
+import type {
+  NegotiatedSession,
+  OutputSource,
+  PeerConfig,
+  PeerHandler,
+  PeerLike,
+  SessionDownReason,
+  SessionStateName,
+} from './types.ts';
+
+/** A connected byte stream: a net.Socket, or any Duplex (tests use an in-memory pair). */
+export type Transport = Duplex & {
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+  remoteAddress?: string | undefined;
+  remotePort?: number | undefined;
+  connecting?: boolean;
+  setNoDelay?: (noDelay?: boolean) => unknown;
+};
+
+/** The subset of pino's interface the session uses. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PeerOptions {
+  /** Milliseconds clock for timer deadlines (default Date.now). */
+  clock?: () => number;
+  logger?: Logger;
+  /** Opens outgoing connections (default net.connect); the returned stream must emit 'connect'. */
+  connect?: (opts: net.NetConnectOpts) => Transport;
+  /** Source of the connect-retry jitter (default Math.random). */
+  random?: () => number;
+  /** Buffered bytes above which the peer stops pulling UPDATEs until 'drain' (default 256 KiB). */
+  highWaterMark?: number;
+  /** How long a closing connection may take to flush its last NOTIFICATION before it is destroyed (default 2 s). */
+  closeTimeoutMs?: number;
+}
+
+export interface PeerStats {
+  /** Messages received and sent, by type name ("OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE", "ROUTE-REFRESH"). */
+  messagesIn: Record<string, number>;
+  messagesOut: Record<string, number>;
+  /** UPDATE messages (End-of-RIB included) received and sent. */
+  updatesIn: number;
+  updatesOut: number;
+  lastError: SessionDownReason | null;
+  /** Clock time the current session reached Established; null when not established. */
+  establishedAt: number | null;
+  /** How many times an Established session went down. */
+  flaps: number;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
+
+interface Conn {
+  readonly id: number;
+  readonly socket: Transport;
+  readonly framer: Framer;
+  ctx: CodecContext;
+  openSent: OpenMessage | null;
+  /** What this connection's OPEN exchange negotiated (set when the peer's OPEN passed the checks). */
+  session: NegotiatedSession | null;
+  connected: boolean;
+  closing: boolean;
+  waitingDrain: boolean;
+  error: string | undefined;
+  readonly done: Promise<void>;
+}
+
+interface Queued {
+  ev: FsmEvent;
+  socket?: Transport | undefined;
+  msg?: BgpMessage | undefined;
+}
+
+function newStats(): PeerStats {
+  const counts = () => ({ OPEN: 0, UPDATE: 0, NOTIFICATION: 0, KEEPALIVE: 0, 'ROUTE-REFRESH': 0 });
+  return {
+    messagesIn: counts(),
+    messagesOut: counts(),
+    updatesIn: 0,
+    updatesOut: 0,
+    lastError: null,
+    establishedAt: null,
+    flaps: 0,
+  };
+}
+
+/** Node reports IPv4 peers of a dual-stack listener as ::ffff:a.b.c.d; show them as IPv4. */
+function plainAddress(a: string | undefined): string {
+  if (!a) return '';
+  return a.toLowerCase().startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+export class Peer implements PeerLike {
+  readonly config: PeerConfig;
+  readonly stats: PeerStats = newStats();
+
+  private readonly handler: PeerHandler;
+  private readonly output: OutputSource;
+  private readonly clock: () => number;
+  private readonly log: Logger;
+  private readonly connectFn: (opts: net.NetConnectOpts) => Transport;
+  private readonly random: () => number;
+  private readonly hwm: number;
+  private readonly closeTimeoutMs: number;
+
+  private fsm: FsmState;
+  private readonly conns = new Map<number, Conn>();
+  private readonly closing = new Set<Promise<void>>();
+  private estConn: Conn | null = null;
+  private sessionInfo: NegotiatedSession | null = null;
+
+  private readonly queue: Queued[] = [];
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+
+  /** Bumped by every wakeOutput(), so a wake that arrives while pull() runs is not lost. */
+  private wakeSeq = 0;
+  private outputPending = false;
+  private pumping = false;
+
+  constructor(config: PeerConfig, handler: PeerHandler, output: OutputSource, opts: PeerOptions = {}) {
+    this.config = config;
+    this.handler = handler;
+    this.output = output;
+    this.clock = opts.clock ?? Date.now;
+    this.log = opts.logger ?? silent;
+    this.connectFn = opts.connect ?? ((o) => net.connect(o));
+    this.random = opts.random ?? Math.random;
+    this.hwm = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    this.fsm = initialState({
+      localId: routerIdToNumber(config.routerId),
+      localAsn: config.localAsn,
+      remoteAsn: config.remoteAsn,
+      passive: config.passive,
+      connectRetryTime: config.connectRetryTime,
+    });
+  }
+
+  get state(): SessionStateName {
+    return this.fsm.state;
+  }
+
+  get session(): NegotiatedSession | null {
+    return this.sessionInfo;
+  }
+
+  get lastError(): SessionDownReason | null {
+    return this.stats.lastError;
+  }
+
+  /** Administratively up: connect (unless passive) and accept connections. */
+  start(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /**
+   * Administratively down: Cease (default subcode 2, Administrative Shutdown, with `message` as the RFC 9003
+   * shutdown communication) on every connection, then close. Stays Idle until start(). Resolves when the
+   * sockets are closed.
+   */
+  async stop(reason: { subcode?: number; message?: string } = {}): Promise<void> {
+    const ev: FsmEvent = { type: 'stop' };
+    if (reason.subcode !== undefined) ev.subcode = reason.subcode;
+    if (reason.message !== undefined) ev.message = reason.message;
+    this.dispatch(ev);
+    await this.settled();
+  }
+
+  /**
+   * Administrative reset. Hard (default): Cease 4 (Administrative Reset), close, and connect again. Soft: ask the
+   * peer to send its routes again (ROUTE-REFRESH for every negotiated family) and keep the session; when the
+   * peer does not support route refresh, a soft reset falls back to a hard one.
+   */
+  reset(hard = true, message?: string): void {
+    const s = this.sessionInfo;
+    if (!hard && s?.routeRefresh) {
+      for (const f of s.families) this.sendRouteRefresh(f);
+      return;
+    }
+    const ev: FsmEvent = { type: 'reset' };
+    if (message !== undefined) ev.message = message;
+    this.dispatch(ev);
+  }
+
+  /** Hands the peer a connection the daemon accepted from this neighbour's address. */
+  acceptConnection(socket: Transport): void {
+    socket.on('error', () => {});
+    this.dispatch({ type: 'incoming' }, socket);
+  }
+
+  /** The RIB has something to send: pull it while the socket can take it. */
+  wakeOutput(): void {
+    this.wakeSeq++;
+    this.outputPending = true;
+    this.pump();
+  }
+
+  /** Sends ROUTE-REFRESH (RFC 2918) for a family; false when the session cannot carry one. */
+  sendRouteRefresh(family: Family): boolean {
+    const c = this.estConn;
+    const s = this.sessionInfo;
+    if (!c || !s?.routeRefresh || !s.families.includes(family) || c.closing) return false;
+    const { afi, safi } = afiSafiOf(family);
+    this.write(c, encodeRouteRefresh(afi, safi, 0));
+    return true;
+  }
+
+  /** Resolves when every connection this peer closed has finished closing. */
+  async settled(): Promise<void> {
+    // Let a dispatch that is running further up the stack (stop() called from a handler) finish first.
+    await null;
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // The serial path: events in, actions out.
+
+  private dispatch(ev: FsmEvent, socket?: Transport, msg?: BgpMessage): void {
+    this.queue.push({ ev, socket, msg });
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let q = this.queue.shift(); q; q = this.queue.shift()) this.run(q);
+    } finally {
+      this.busy = false;
+    }
+    this.schedule();
+  }
+
+  private run(q: Queued): void {
+    const from = this.fsm.state;
+    const r = step(this.fsm, q.ev, this.clock(), this.random);
+    this.fsm = r.state;
+    const est = this.estConn;
+    if (est && !r.state.conns.some((c) => c.id === est.id)) {
+      this.estConn = null;
+      this.sessionInfo = null;
+      this.stats.establishedAt = null;
+    }
+    const to = r.state.state;
+    if (from !== to) {
+      this.log.info({ peer: this.config.address, from, to }, 'session state');
+      this.callHandler(() => this.handler.stateChanged(this, from, to));
+    }
+    for (const a of r.actions) this.exec(a, q);
+  }
+
+  private exec(a: FsmAction, q: Queued): void {
+    switch (a.type) {
+      case 'connect':
+        this.openConnection(a.id);
+        return;
+      case 'adopt':
+        if (q.socket) this.adopt(a.id, q.socket);
+        return;
+      case 'reject':
+        if (q.socket) this.reject(q.socket, a.subcode);
+        return;
+      case 'send-open': {
+        const c = this.conns.get(a.id);
+        if (!c) return;
+        c.openSent = buildOpen(this.config, isIPv6Transport(c.socket.localAddress ?? ''));
+        this.write(c, encodeOpen(c.openSent));
+        return;
+      }
+      case 'send-keepalive': {
+        const c = this.conns.get(a.id);
+        if (c && !c.closing) this.write(c, encodeKeepalive());
+        return;
+      }
+      case 'send-notification': {
+        const c = this.conns.get(a.id);
+        if (!c || c.closing) return;
+        const bytes =
+          a.shutdownMessage !== undefined && a.code === 6 && (a.subcode === 2 || a.subcode === 4)
+            ? encodeShutdownNotification(a.subcode, a.shutdownMessage)
+            : encodeNotification(a.code, a.subcode, a.data);
+        this.log.info(
+          { peer: this.config.address, code: a.code, subcode: a.subcode },
+          `sending NOTIFICATION ${a.code}/${a.subcode} (${describeNotification(a.code, a.subcode)})`,
+        );
+        this.write(c, bytes);
+        return;
+      }
+      case 'close': {
+        const c = this.conns.get(a.id);
+        if (c) this.closeConn(c);
+        return;
+      }
+      case 'established': {
+        const c = this.conns.get(a.id);
+        if (!c?.session) return;
+        this.estConn = c;
+        this.sessionInfo = c.session;
+        this.stats.establishedAt = this.clock();
+        const s = c.session;
+        this.log.info(
+          {
+            peer: this.config.address,
+            remoteAsn: s.remoteAsn,
+            remoteRouterId: s.remoteRouterId,
+            holdTime: s.holdTime,
+            families: s.families,
+          },
+          'session established',
+        );
+        this.callHandler(() => this.handler.established(this, s));
+        // The RIB sends the initial table and End-of-RIB through pull().
+        this.wakeOutput();
+        return;
+      }
+      case 'deliver': {
+        const m = q.msg;
+        if (m?.type === 'update') {
+          this.stats.updatesIn++;
+          if (m.errors.length > 0) {
+            this.log.warn(
+              { peer: this.config.address, errors: m.errors.map((e) => e.message), treatAsWithdraw: m.treatAsWithdraw },
+              'UPDATE with errors (RFC 7606)',
+            );
+          }
+          this.callHandler(() => this.handler.update(this, m));
+        } else if (m?.type === 'route-refresh') {
+          this.callHandler(() => this.handler.routeRefresh(this, m));
+        }
+        return;
+      }
+      case 'down': {
+        const reason: SessionDownReason = { message: a.message };
+        if (a.notification) reason.notification = a.notification;
+        this.stats.lastError = reason;
+        if (a.wasEstablished) {
+          this.stats.flaps++;
+          this.stats.establishedAt = null;
+        }
+        const level = a.wasEstablished ? 'warn' : 'info';
+        this.log[level]({ peer: this.config.address, wasEstablished: a.wasEstablished }, `session down: ${a.message}`);
+        this.callHandler(() => this.handler.down(this, reason, a.wasEstablished));
+        return;
+      }
+    }
+  }
+
+  private callHandler(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ peer: this.config.address, err }, 'peer handler threw');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Timers
+
+  private schedule(): void {
+    const d = nextDeadline(this.fsm);
+    if (d === null) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      return;
+    }
+    // A later deadline (the hold timer pushed back by an UPDATE) is left to the armed timer: its tick finds
+    // nothing due and re-arms. This keeps the per-UPDATE cost free of timer churn.
+    if (this.timer && this.timerAt <= d) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = d;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        setImmediate(() => this.dispatch({ type: 'tick' }));
+      },
+      Math.max(0, d - this.clock()),
+    );
+    this.timer.unref();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Connections
+
+  private newConn(id: number, socket: Transport, connected: boolean): Conn {
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const c: Conn = {
+      id,
+      socket,
+      framer: new Framer(),
+      ctx: defaultCodecContext(),
+      openSent: null,
+      session: null,
+      connected,
+      closing: false,
+      waitingDrain: false,
+      error: undefined,
+      done,
+    };
+    this.conns.set(id, c);
+    socket.on('data', (chunk: Uint8Array) => this.onData(c, chunk));
+    socket.on('error', (err: Error) => {
+      c.error = (err as NodeJS.ErrnoException).code ?? err.message;
+    });
+    socket.on('end', () => {
+      // The peer closed its side. End ours too (a generic Duplex allows half-open streams).
+      if (!c.closing) this.dispatch({ type: 'tcp-closed', id: c.id, ...(c.error ? { error: c.error } : {}) });
+      socket.end();
+    });
+    socket.on('close', () => {
+      this.conns.delete(c.id);
+      if (!c.closing) this.dispatch({ type: 'tcp-closed', id: c.id, ...(c.error ? { error: c.error } : {}) });
+      resolve();
+    });
+    socket.on('drain', () => {
+      c.waitingDrain = false;
+      if (c === this.estConn) this.pump();
+    });
+    return c;
+  }
+
+  private openConnection(id: number): void {
+    const opts: net.NetConnectOpts = { host: this.config.address, port: this.config.port, noDelay: true };
+    if (this.config.localAddress) opts.localAddress = this.config.localAddress;
+    let socket: Transport;
+    try {
+      socket = this.connectFn(opts);
+    } catch (err) {
+      this.dispatch({ type: 'tcp-closed', id, error: (err as Error).message });
+      return;
+    }
+    const c = this.newConn(id, socket, false);
+    socket.once('connect', () => {
+      c.connected = true;
+      socket.setNoDelay?.(true);
+      this.log.debug(
+        { peer: this.config.address, local: socket.localAddress, localPort: socket.localPort },
+        'connected',
+      );
+      this.dispatch({ type: 'tcp-connected', id });
+    });
+  }
+
+  private adopt(id: number, socket: Transport): void {
+    socket.setNoDelay?.(true);
+    const c = this.newConn(id, socket, true);
+    this.log.debug({ peer: this.config.address, remotePort: socket.remotePort }, 'accepted connection');
+    if (socket.destroyed) this.dispatch({ type: 'tcp-closed', id: c.id, error: 'closed before it was adopted' });
+  }
+
+  /** Refuses a connection: a Cease NOTIFICATION without reading anything, then close. */
+  private reject(socket: Transport, subcode: number): void {
+    this.log.info({ peer: this.config.address, subcode }, 'rejecting incoming connection');
+    this.stats.messagesOut.NOTIFICATION = (this.stats.messagesOut.NOTIFICATION ?? 0) + 1;
+    const done = new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      socket.once('close', () => resolve());
+    });
+    this.track(done);
+    socket.end(encodeNotification(6, subcode));
+    // Discard whatever the peer sent so its FIN is seen and the socket closes.
+    socket.resume();
+    this.destroyLater(socket);
+  }
+
+  private closeConn(c: Conn): void {
+    if (c.closing) return;
+    c.closing = true;
+    c.waitingDrain = false;
+    this.track(c.done);
+    const s = c.socket;
+    if (!c.connected) {
+      s.destroy();
+      return;
+    }
+    // socket.end() flushes what was written (the NOTIFICATION) before the FIN; destroy() after a bounded wait
+    // covers a peer that stopped reading.
+    s.end();
+    s.resume();
+    this.destroyLater(s);
+  }
+
+  private destroyLater(s: Transport): void {
+    if (s.destroyed) return;
+    const t = setTimeout(() => s.destroy(), this.closeTimeoutMs);
+    t.unref();
+    s.once('close', () => clearTimeout(t));
+  }
+
+  private track(p: Promise<void>): void {
+    this.closing.add(p);
+    void p.then(() => this.closing.delete(p));
+  }
+
+  private transportInfo(c: Conn): TransportInfo {
+    return {
+      localAddress: plainAddress(c.socket.localAddress),
+      localPort: c.socket.localPort ?? 0,
+      remoteAddress: plainAddress(c.socket.remoteAddress) || this.config.address,
+      remotePort: c.socket.remotePort ?? 0,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Reading
+
+  private onData(c: Conn, chunk: Uint8Array): void {
+    if (c.closing) return;
+    c.framer.push(chunk);
+    while (!c.closing) {
+      let raw: Uint8Array | null;
+      try {
+        raw = c.framer.next();
+      } catch (err) {
+        this.decodeFailed(c, err);
+        return;
+      }
+      if (!raw) return;
+      this.onMessage(c, raw);
+    }
+  }
+
+  private onMessage(c: Conn, raw: Uint8Array): void {
+    const type = raw[18]!;
+    const name = messageTypeName(type);
+    this.stats.messagesIn[name] = (this.stats.messagesIn[name] ?? 0) + 1;
+    let m: BgpMessage;
+    try {
+      m = decodeMessage(raw, c.ctx);
+    } catch (err) {
+      this.decodeFailed(c, err);
+      return;
+    }
+    switch (m.type) {
+      case 'open':
+        this.onOpen(c, m);
+        return;
+      case 'keepalive':
+        this.dispatch({ type: 'keepalive', id: c.id });
+        return;
+      case 'update':
+        this.dispatch({ type: 'update', id: c.id }, undefined, m);
+        return;
+      case 'route-refresh':
+        this.dispatch({ type: 'route-refresh', id: c.id }, undefined, m);
+        return;
+      case 'notification': {
+        const text = m.shutdownMessage ? `: ${m.shutdownMessage}` : '';
+        const ev: FsmEvent = {
+          type: 'notification',
+          id: c.id,
+          code: m.code,
+          subcode: m.subcode,
+          message: `received NOTIFICATION ${m.code}/${m.subcode} (${describeNotification(m.code, m.subcode)})${text}`,
+        };
+        if (m.shutdownMessage !== undefined) ev.shutdownMessage = m.shutdownMessage;
+        this.dispatch(ev);
+        return;
+      }
+    }
+  }
+
+  private onOpen(c: Conn, m: OpenMessage): void {
+    if (!c.openSent) {
+      // Cannot happen: OPEN is sent as soon as a connection is up. Treat as an FSM error by state.
+      this.dispatch({ type: 'open', id: c.id, holdTime: 0, remoteId: routerIdToNumber(m.routerId) });
+      return;
+    }
+    const r = negotiate(this.config, c.openSent, m, this.transportInfo(c));
+    if (!r.ok) {
+      const ev: FsmEvent = { type: 'open-rejected', id: c.id, code: r.code, subcode: r.subcode, message: r.message };
+      if (r.data) ev.data = r.data;
+      this.dispatch(ev);
+      return;
+    }
+    c.session = r.session;
+    // RFC 8654: once both sides advertised Extended Message, messages up to 65535 bytes are allowed.
+    c.ctx = r.session.codec;
+    c.framer.maxMessageSize = r.session.codec.maxMessageSize;
+    this.dispatch({
+      type: 'open',
+      id: c.id,
+      holdTime: r.session.holdTime,
+      remoteId: routerIdToNumber(m.routerId),
+    });
+  }
+
+  private decodeFailed(c: Conn, err: unknown): void {
+    if (err instanceof WireError) {
+      const ev: FsmEvent = {
+        type: 'message-error',
+        id: c.id,
+        code: err.code,
+        subcode: err.subcode,
+        message: err.message,
+      };
+      if (err.data.length > 0) ev.data = err.data;
+      this.dispatch(ev);
+      return;
+    }
+    // Not a wire error: a bug in the codec. Reset the session rather than run on in an unknown state.
+    this.log.error({ peer: this.config.address, err }, 'internal error decoding a message');
+    this.dispatch({ type: 'message-error', id: c.id, code: 6, subcode: 0, message: `internal error: ${String(err)}` });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Writing
+
+  private write(c: Conn, bytes: Uint8Array): void {
+    const name = messageTypeName(bytes[18]!);
+    this.stats.messagesOut[name] = (this.stats.messagesOut[name] ?? 0) + 1;
+    c.socket.write(bytes);
+  }
+
+  /** Pulls UPDATEs from the RIB while the socket's buffer is under the high-water mark. */
+  private pump(): void {
+    const c = this.estConn;
+    if (this.pumping || !this.outputPending || !c || c.closing || c.waitingDrain) return;
+    this.pumping = true;
+    const s = c.socket;
+    // Cork so that the messages of one pull go out in one writev rather than one syscall each.
+    s.cork();
+    try {
+      // Never below the socket's own mark: write() must have returned false for 'drain' to come.
+      const limit = Math.max(this.hwm, s.writableHighWaterMark);
+      while (this.outputPending && !c.closing) {
+        const room = limit - s.writableLength;
+        if (room <= 0) {
+          c.waitingDrain = true;
+          break;
+        }
+        const seq = this.wakeSeq;
+        const msgs = this.output.pull(this, room);
+        if (msgs.length === 0) {
+          if (seq === this.wakeSeq) this.outputPending = false;
+          continue;
+        }
+        for (const m of msgs) {
+          if (m[18] === MessageType.UPDATE) this.stats.updatesOut++;
+          this.write(c, m);
+        }
+      }
+    } catch (err) {
+      this.outputPending = false;
+      this.log.error({ peer: this.config.address, err }, 'output source threw');
+    } finally {
+      s.uncork();
+      this.pumping = false;
+    }
+  }
+}
