@@ -90,7 +90,10 @@ export interface RouteRefreshMessage {
   type: 'route-refresh';
   afi: number;
   safi: number;
-  /** RFC 7313: 0 normal request, 1 BoRR, 2 EoRR. */
+  /**
+   * RFC 7313: 0 normal request, 1 BoRR, 2 EoRR. Any other byte is passed through as received: RFC 7313 §5 says
+   * such a message MUST be ignored, so act only on the three known values.
+   */
   subtype: RouteRefreshSubtypeCode;
 }
 
