@@ -7,7 +7,7 @@
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { normalizeAddress } from '../daemon/config.ts';
-import type { DaemonApi } from '../daemon/types.ts';
+import type { DaemonApi, RibQuery } from '../daemon/types.ts';
 import { FAMILIES, type Family, formatPrefix, type PrefixKey, parsePrefix } from '../wire/index.ts';
 import { ApiError } from './errors.ts';
 
@@ -44,18 +44,18 @@ function parseFamily(text: string): Family {
   throw new ApiError('bad_family', `unknown family "${text}": expected one of ${FAMILIES.join(', ')}`, 'family');
 }
 
-function parsePrefixParam(text: string, family: Family): PrefixKey {
+function parsePrefixParam(text: string, family: Family, field: string): PrefixKey {
   let parsed: ReturnType<typeof parsePrefix>;
   try {
     parsed = parsePrefix(text, true);
   } catch (e) {
-    throw new ApiError('bad_prefix', `prefix: ${(e as Error).message}`, 'prefix');
+    throw new ApiError('bad_prefix', `${field}: ${(e as Error).message}`, field);
   }
   if (parsed.family !== family) {
     throw new ApiError(
       'bad_prefix',
-      `prefix: ${formatPrefix(parsed.family, parsed.key)} is not an ${family} prefix`,
-      'prefix',
+      `${field}: ${formatPrefix(parsed.family, parsed.key)} is not an ${family} prefix`,
+      field,
     );
   }
   return parsed.key;
@@ -80,7 +80,7 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     // Per-request lines at info level would drown the BGP events; errors are still logged below.
     logController: new LogController({ disableRequestLogging: true }),
-    ignoreTrailingSlash: true,
+    routerOptions: { ignoreTrailingSlash: true },
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -123,14 +123,14 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
 
   app.get<{ Params: { family: string } }>(`${API_PREFIX}/rib/:family`, async (req) => {
     const query = req.query as Query;
-    checkQuery(query, ['prefix', 'limit']);
+    checkQuery(query, ['prefix', 'limit', 'after']);
     const family = parseFamily(req.params.family);
     const prefixText = single(query, 'prefix');
     const limitText = single(query, 'limit');
-    const q: { prefix?: PrefixKey; limit: number } = {
-      limit: limitText === undefined ? DEFAULT_RIB_LIMIT : parseLimit(limitText),
-    };
-    if (prefixText !== undefined) q.prefix = parsePrefixParam(prefixText, family);
+    const afterText = single(query, 'after');
+    const q: RibQuery = { limit: limitText === undefined ? DEFAULT_RIB_LIMIT : parseLimit(limitText) };
+    if (prefixText !== undefined) q.prefix = parsePrefixParam(prefixText, family, 'prefix');
+    if (afterText !== undefined) q.after = parsePrefixParam(afterText, family, 'after');
     return daemon.rib(family, q);
   });
 

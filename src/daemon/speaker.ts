@@ -13,7 +13,7 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { Rib } from '../rib/rib.ts';
+import { Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
 import type { RibPeer } from '../rib/types.ts';
 import { Peer } from '../session/peer.ts';
 import type {
@@ -65,8 +65,7 @@ export type PeerFactory = (
   opts: { logger: Logger },
 ) => PeerControl;
 
-const defaultPeerFactory: PeerFactory = (config, handler, output, opts) =>
-  new Peer(config, handler, output, opts) as unknown as PeerControl;
+const defaultPeerFactory: PeerFactory = (config, handler, output, opts) => new Peer(config, handler, output, opts);
 
 export interface SpeakerOptions {
   logger: Logger;
@@ -135,6 +134,8 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   private readonly routes = new Map<string, { route: RouteConfig; signature: string }>();
   /** Stops in flight (detached peers saying goodbye), awaited on shutdown. */
   private readonly stopping = new Set<Promise<void>>();
+  /** Peers the RIB said have output pending (RibOptions.onPending), woken once the RIB operation is over. */
+  private readonly toWake = new Set<string>();
   private readonly startedAt = Date.now();
   private running = false;
   private shuttingDown = false;
@@ -263,9 +264,11 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   // Configuration.
 
   private newRib(config: DaemonConfig): Rib {
-    const opts: ConstructorParameters<typeof Rib>[0] = {
+    const opts: RibOptions = {
       localAsn: config.global.asn,
       routerId: ipv4ToNumber(config.global.routerId) ?? 0,
+      // Not woken here: the RIB is in the middle of an operation, and a woken peer pulls from it at once.
+      onPending: (id) => this.toWake.add(id),
     };
     if (config.global.clusterId) opts.clusterId = ipv4ToNumber(config.global.clusterId) ?? 0;
     return new Rib(opts);
@@ -521,7 +524,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
 
   update(peer: PeerLike, msg: UpdateMessage): void {
     const e = this.entryOf(peer);
-    if (!e || !e.ribUp) return;
+    if (!e?.ribUp) return;
     if (msg.errors.length > 0) {
       e.log.warn({ errors: msg.errors.map((x) => `${x.action}: ${x.message}`) }, 'UPDATE with errors (RFC 7606)');
     }
@@ -531,7 +534,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
 
   routeRefresh(peer: PeerLike, msg: RouteRefreshMessage): void {
     const e = this.entryOf(peer);
-    if (!e || !e.ribUp) return;
+    if (!e?.ribUp) return;
     const family = familyOf(msg.afi, msg.safi);
     // RFC 7313 §4: BoRR/EoRR from the peer demarcate its own re-advertisement; only a normal request asks us to resend.
     if (!family || msg.subtype !== RouteRefreshSubtype.NORMAL) return;
@@ -557,14 +560,18 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   // OutputSource: an Established peer pulls its UPDATEs when its socket can take more.
   pull(peer: PeerLike, maxBytes: number): Uint8Array[] {
     const e = this.entryOf(peer);
-    if (!e || !e.ribUp) return [];
+    if (!e?.ribUp) return [];
     return this.table.pull(e.config.address, maxBytes);
   }
 
-  /** Wakes every established peer that has output pending after a RIB change. */
+  /** After a RIB change: wakes the established peers that now have output pending, so they start pulling. */
   private wakePending(): void {
-    for (const e of this.entries.values()) {
-      if (e.peer && e.ribUp && this.table.hasPending(e.config.address)) e.peer.wakeOutput();
+    if (this.toWake.size === 0) return;
+    const ids = [...this.toWake];
+    this.toWake.clear();
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e?.peer && e.ribUp && this.table.hasPending(id)) e.peer.wakeOutput();
     }
   }
 
@@ -585,8 +592,9 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   }
 
   rib(family: Family, query: RibQuery): RibResult {
-    const q: { prefix?: string; limit?: number } = {};
+    const q: RibQueryOptions = {};
     if (query.prefix !== undefined) q.prefix = formatPrefix(family, query.prefix);
+    if (query.after !== undefined) q.after = formatPrefix(family, query.after);
     if (query.limit !== undefined) q.limit = query.limit;
     return this.table.query(family, q);
   }

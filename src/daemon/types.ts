@@ -45,8 +45,10 @@ export interface SessionView {
 export interface RibQuery {
   /** Exact prefix to look up. */
   prefix?: PrefixKey;
-  /** Most routes to return. */
+  /** Most routes to return (a prefix's paths are never split). */
   limit?: number;
+  /** Continue after this prefix: the last prefix of the previous page. */
+  after?: PrefixKey;
 }
 
 export interface RibResult {
