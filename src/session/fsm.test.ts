@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   collisionWinner,
   type FsmAction,
@@ -522,5 +523,82 @@ describe('fsm: incoming connections and collisions', () => {
       assert.deepEqual(r.actions, [], ev.type);
       assert.equal(r.state.state, 'established');
     }
+  });
+});
+
+describe('fsm: properties over random event sequences', () => {
+  const eventArb = fc.oneof(
+    fc.constant<FsmEvent>({ type: 'start' }),
+    fc.constant<FsmEvent>({ type: 'stop' }),
+    fc.constant<FsmEvent>({ type: 'reset' }),
+    fc.constant<FsmEvent>({ type: 'incoming' }),
+    fc.constant<FsmEvent>({ type: 'tick' }),
+    fc.integer({ min: 1, max: 8 }).chain((id) =>
+      fc.oneof(
+        fc.constant<FsmEvent>({ type: 'tcp-connected', id }),
+        fc.constant<FsmEvent>({ type: 'tcp-closed', id }),
+        fc.constant<FsmEvent>({ type: 'keepalive', id }),
+        fc.constant<FsmEvent>({ type: 'update', id }),
+        fc.constant<FsmEvent>({ type: 'route-refresh', id }),
+        fc.constant<FsmEvent>({ type: 'notification', id, code: 6, subcode: 7, message: 'n' }),
+        fc.constant<FsmEvent>({ type: 'message-error', id, code: 3, subcode: 1, message: 'e' }),
+        fc.constant<FsmEvent>({ type: 'open-rejected', id, code: 2, subcode: 2, message: 'r' }),
+        fc
+          .tuple(fc.constantFrom(0, 3, 90), fc.constantFrom(1, 0x0a000002, 0xffffffff))
+          .map(([holdTime, remoteId]): FsmEvent => ({ type: 'open', id, holdTime, remoteId })),
+      ),
+    ),
+  );
+
+  test('invariants hold after every step', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(eventArb, fc.integer({ min: 0, max: 100_000 })), { maxLength: 60 }),
+        (passive, seq) => {
+          let s = initialState(cfg({ passive }));
+          let now = 0;
+          const establishedIds = new Set<number>();
+          for (const [ev, dt] of seq) {
+            now += dt;
+            const before = new Set(s.conns.map((c) => c.id));
+            const r = step(s, ev, now, mid);
+            s = r.state;
+            const after = new Set(s.conns.map((c) => c.id));
+            // At most one connection each way, at most one established.
+            assert.ok(s.conns.filter((c) => c.dir === 'out').length <= 1);
+            assert.ok(s.conns.filter((c) => c.dir === 'in').length <= 1);
+            assert.ok(s.conns.filter((c) => c.phase === 'established').length <= 1);
+            // Admin down means nothing open and no timers.
+            if (!s.adminUp) {
+              assert.equal(s.conns.length, 0);
+              assert.equal(nextDeadline(s), null);
+              assert.equal(s.state, 'idle');
+            }
+            if (s.config.passive) assert.ok(!s.conns.some((c) => c.dir === 'out'));
+            // Deadlines are never in the past after a step that handled them.
+            if (ev.type === 'tick') assert.ok((nextDeadline(s) ?? Infinity) > now);
+            const closed = new Set<number>();
+            for (const a of r.actions) {
+              if (a.type === 'close') {
+                assert.ok(before.has(a.id) && !after.has(a.id), `close of ${a.id}`);
+                closed.add(a.id);
+              }
+              if (a.type === 'down') assert.ok(closed.has(a.id), 'down only after close');
+              if (a.type === 'send-open' || a.type === 'send-keepalive' || a.type === 'send-notification') {
+                assert.ok(before.has(a.id) || after.has(a.id), `${a.type} to a known connection`);
+                assert.ok(!closed.has(a.id), `${a.type} after close`);
+              }
+              if (a.type === 'established') {
+                assert.ok(!establishedIds.has(a.id), 'established once per connection');
+                establishedIds.add(a.id);
+              }
+              if (a.type === 'deliver') assert.equal(s.conns.find((c) => c.id === a.id)?.phase, 'established');
+            }
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
