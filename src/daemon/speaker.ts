@@ -332,7 +332,8 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
 
   /** Creates the entry's Peer (and starts it when the speaker runs). */
   private attach(e: NeighborEntry, start: boolean): void {
-    const peer = this.createPeer(this.peerConfig(e.config), this, this, { logger: e.log });
+    // The Peer logs its own state changes and tags them with the neighbour's address itself.
+    const peer = this.createPeer(this.peerConfig(e.config), this, this, { logger: this.log });
     e.peer = peer;
     this.byPeer.set(peer, e);
     if (start) peer.start();
@@ -495,7 +496,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   stateChanged(peer: PeerLike, from: SessionStateName, to: SessionStateName): void {
     const e = this.entryOf(peer);
     if (!e) return;
-    e.log.info({ from, to }, 'session state');
+    e.log.debug({ from, to }, 'session state');
     if (from === 'established' && to !== 'established') e.establishedAt = null;
   }
 
@@ -503,15 +504,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     const e = this.entryOf(peer);
     if (!e) return;
     e.establishedAt = Date.now();
-    e.log.info(
-      {
-        localAddress: session.localAddress,
-        remoteRouterId: session.remoteRouterId,
-        holdTime: session.holdTime,
-        families: session.families,
-      },
-      'session established',
-    );
+    e.log.debug({ localAddress: session.localAddress }, 'session established: starting the RIB export');
     this.table.peerUp(e.config.address, {
       families: session.families,
       codec: session.codec,
@@ -548,8 +541,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     if (!e) return;
     e.lastError = reason.message;
     e.establishedAt = null;
-    if (wasEstablished) e.log.warn({ reason: reason.message }, 'session down');
-    else e.log.info({ reason: reason.message }, 'session attempt failed');
+    e.log.debug({ reason: reason.message, wasEstablished }, 'session down: withdrawing its routes');
     if (e.ribUp) {
       e.ribUp = false;
       this.table.peerDown(e.config.address);
