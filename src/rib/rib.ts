@@ -311,6 +311,7 @@ export class Rib {
     peer.established = false;
     peer.signalled = false;
     peer.codec = null;
+    peer.families = [];
     const i = this.established.indexOf(peer);
     if (i >= 0) this.established.splice(i, 1);
   }
