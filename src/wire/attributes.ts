@@ -23,7 +23,7 @@ import {
   type OriginCode,
   UpdateSubcode,
 } from './constants.ts';
-import { ErrorAction, type ErrorActionName, WireError } from './errors.ts';
+import { ErrorAction, type ErrorActionName, strongerAction, WireError } from './errors.ts';
 import { decodeNlri } from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
 import type {
@@ -124,9 +124,7 @@ export class AttrDecodeState {
   add(e: WireError): void {
     if (e.action === ErrorAction.SESSION_RESET) throw e;
     this.errors.push(e);
-    if (e.action === ErrorAction.TREAT_AS_WITHDRAW || e.action === ErrorAction.AFI_SAFI_DISABLE) {
-      if (this.action === ErrorAction.ATTRIBUTE_DISCARD) this.action = e.action;
-    }
+    this.action = strongerAction(this.action, e.action); // RFC 7606 §3 (h)
   }
 }
 
@@ -434,16 +432,36 @@ function decodeMpReach(st: AttrDecodeState, v: number, len: number): WireError |
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${bad}`);
   st.mpReachEntries += prefixes.length;
   const nh = v + 4;
-  const block: AnnouncedBlock = {
-    family,
-    prefixes,
-    pathIds,
-    nextHop: nhLen === 4 ? formatIPv4(b, nh) : formatIPv6(b, nh),
-  };
+  cacheNextHop(b, nh, nhLen);
+  const block: AnnouncedBlock = { family, prefixes, pathIds, nextHop: lastNhText };
   // RFC 2545 §3: 32 bytes are a global address followed by a link-local one.
-  if (nhLen === 32) block.nextHopLinkLocal = formatIPv6(b, nh + 16);
+  if (nhLen === 32) block.nextHopLinkLocal = lastLlText;
   st.mpReach = block;
   return null;
+}
+
+// Next hop text of the last MP_REACH_NLRI: a peer sends the same next hop in nearly every UPDATE, and
+// formatting an IPv6 address costs more than comparing 16 or 32 bytes.
+const lastNh = new Uint8Array(32);
+let lastNhLen = -1;
+let lastNhText = '';
+let lastLlText = '';
+
+function cacheNextHop(b: Uint8Array, at: number, len: number): void {
+  if (len === lastNhLen) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (b[at + i] !== lastNh[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
+  }
+  lastNh.set(b.subarray(at, at + len));
+  lastNhLen = len;
+  lastNhText = len === 4 ? formatIPv4(b, at) : formatIPv6(b, at);
+  lastLlText = len === 32 ? formatIPv6(b, at + 16) : '';
 }
 
 function decodeMpUnreach(st: AttrDecodeState, v: number, len: number): WireError | null {

@@ -190,8 +190,16 @@ function writeMpHeader(buf: Uint8Array, o: number, code: number, valueLen: numbe
   return o + 3;
 }
 
+let lastMpKey = '';
+let lastMp: Uint8Array = new Uint8Array(0);
+
 /** The MP_REACH_NLRI next hop field: 4 bytes (IPv4), 16, or 32 with a link-local address (RFC 2545 §3). */
 function mpNextHop(batch: RouteBatch, ctx: CodecContext): Uint8Array {
+  if (batch.family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
+    throw new Error('an IPv6 next hop for IPv4 routes needs the Extended Next Hop capability (RFC 8950)');
+  }
+  const cacheKey = `${batch.family} ${batch.nextHop} ${batch.nextHopLinkLocal ?? ''}`;
+  if (cacheKey === lastMpKey) return lastMp;
   let global: Uint8Array | null;
   if (batch.family === 'ipv6-unicast' && !batch.nextHop.includes(':')) {
     // An IPv4 next hop for IPv6 routes is sent IPv4-mapped (RFC 4291 §2.5.5.2, as RFC 4798 §2 does).
@@ -200,16 +208,29 @@ function mpNextHop(batch: RouteBatch, ctx: CodecContext): Uint8Array {
     global = parseIPv6(batch.nextHop);
   }
   if (!global) throw new Error(`next hop "${batch.nextHop}" is not a valid address for ${batch.family}`);
-  if (batch.family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
-    throw new Error('an IPv6 next hop for IPv4 routes needs the Extended Next Hop capability (RFC 8950)');
+  let out = global;
+  if (batch.nextHopLinkLocal !== undefined) {
+    const ll = parseIPv6(batch.nextHopLinkLocal);
+    if (!ll) throw new Error(`link-local next hop "${batch.nextHopLinkLocal}" is not an IPv6 address`);
+    out = new Uint8Array(32);
+    out.set(global, 0);
+    out.set(ll, 16);
   }
-  if (batch.nextHopLinkLocal === undefined) return global;
-  const ll = parseIPv6(batch.nextHopLinkLocal);
-  if (!ll) throw new Error(`link-local next hop "${batch.nextHopLinkLocal}" is not an IPv6 address`);
-  const out = new Uint8Array(32);
-  out.set(global, 0);
-  out.set(ll, 16);
+  lastMpKey = cacheKey;
+  lastMp = out;
   return out;
+}
+
+/** One-entry cache: consecutive batches towards a peer nearly always share the next hop. */
+let lastNextHopText = '';
+let lastNextHop: Uint8Array | null = null;
+
+function nextHopV4(text: string): Uint8Array | null {
+  if (text !== lastNextHopText) {
+    lastNextHopText = text;
+    lastNextHop = parseIPv4(text);
+  }
+  return lastNextHop;
 }
 
 /**
@@ -225,7 +246,7 @@ export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[
   const max = ctx.maxMessageSize;
   const out: Uint8Array[] = [];
 
-  const v4 = batch.family === 'ipv4-unicast' ? parseIPv4(batch.nextHop) : null;
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
   if (v4 !== null) {
     // IPv4 unicast in the NLRI field, next hop in NEXT_HOP (RFC 4271 §4.3).
     const block = encodeAttributeBlockView(batch.attributes, ctx, v4);
