@@ -4,8 +4,9 @@
 //
 //   node bench/micro/update-codec.ts
 
+import type { Family } from '../../src/wire/constants.ts';
 import { makePrefixKey, type PrefixKey } from '../../src/wire/prefix.ts';
-import type { Family, PathAttributes, RouteBatch } from '../../src/wire/types.ts';
+import type { PathAttributes, RouteBatch } from '../../src/wire/types.ts';
 import { defaultCodecContext } from '../../src/wire/types.ts';
 import { decodeUpdate, encodeUpdates } from '../../src/wire/update.ts';
 
