@@ -1,8 +1,13 @@
 // RouteView: a path as the API shows it. Built on demand (queries, explain, best-change watchers), never stored.
 
-import { formatCommunity, formatExtCommunity, formatLargeCommunity } from '../wire/attr-communities.ts';
-import type { Family, PrefixKey } from '../wire/index.ts';
-import { formatPrefix } from '../wire/index.ts';
+import {
+  type Family,
+  formatCommunity,
+  formatExtCommunity,
+  formatLargeCommunity,
+  formatPrefix,
+  type PrefixKey,
+} from '../wire/index.ts';
 import type { Path } from './intern.ts';
 import { LOCAL_PEER } from './intern.ts';
 import type { RouteView } from './types.ts';
