@@ -248,6 +248,11 @@ export interface AttrDesc {
   decode: DecodeFn;
   /** Writes the whole attribute (flags, type, length, value) when `a` carries it. */
   encode: EncodeFn;
+  /**
+   * Meaningful only inside an AS: received from an external peer it is discarded whatever it holds, before its
+   * flags or value are looked at (RFC 7606 §7.5 LOCAL_PREF, §7.9 ORIGINATOR_ID, §7.10 CLUSTER_LIST).
+   */
+  internalOnly?: boolean;
 }
 
 const TAW = ErrorAction.TREAT_AS_WITHDRAW;
@@ -337,8 +342,7 @@ function decodeMed(st: AttrDecodeState, v: number, len: number): WireError | nul
 }
 
 function decodeLocalPref(st: AttrDecodeState, v: number, len: number): WireError | null {
-  // RFC 7606 §7.5: from an external peer the attribute is discarded whatever it holds.
-  if (st.ctx.ebgp) return st.error(DISCARD, S.MALFORMED_ATTRIBUTE_LIST, 'LOCAL_PREF from an external peer ignored');
+  // RFC 7606 §7.5 (from an internal peer; from an external one see AttrDesc.internalOnly)
   if (len !== 4) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `LOCAL_PREF length ${len} is not 4`);
   st.attrs.localPref = u32(st.buf, v);
   return null;
@@ -376,7 +380,6 @@ function decodeCommunities(st: AttrDecodeState, v: number, len: number): WireErr
 
 function decodeOriginatorId(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.9
-  if (st.ctx.ebgp) return st.error(DISCARD, S.MALFORMED_ATTRIBUTE_LIST, 'ORIGINATOR_ID from an external peer ignored');
   if (len !== 4) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `ORIGINATOR_ID length ${len} is not 4`);
   st.attrs.originatorId = formatIPv4(st.buf, v);
   return null;
@@ -384,7 +387,6 @@ function decodeOriginatorId(st: AttrDecodeState, v: number, len: number): WireEr
 
 function decodeClusterList(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.10
-  if (st.ctx.ebgp) return st.error(DISCARD, S.MALFORMED_ATTRIBUTE_LIST, 'CLUSTER_LIST from an external peer ignored');
   if (len === 0 || len % 4 !== 0) {
     return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `CLUSTER_LIST length ${len} is not a positive multiple of 4`);
   }
@@ -593,6 +595,7 @@ const TABLE_LIST: AttrDesc[] = [
   {
     code: AttrType.LOCAL_PREF,
     name: 'LOCAL_PREF',
+    internalOnly: true,
     flags: WELL_KNOWN,
     decode: decodeLocalPref,
     encode: (w, a) => {
@@ -644,6 +647,7 @@ const TABLE_LIST: AttrDesc[] = [
   {
     code: AttrType.ORIGINATOR_ID,
     name: 'ORIGINATOR_ID',
+    internalOnly: true,
     flags: OPT_NON_TRANSITIVE,
     decode: decodeOriginatorId,
     encode: (w, a) => {
@@ -654,6 +658,7 @@ const TABLE_LIST: AttrDesc[] = [
   {
     code: AttrType.CLUSTER_LIST,
     name: 'CLUSTER_LIST',
+    internalOnly: true,
     flags: OPT_NON_TRANSITIVE,
     decode: decodeClusterList,
     encode: (w, a) => {
@@ -832,6 +837,10 @@ export function decodeAttributeBlock(st: AttrDecodeState, start: number, end: nu
     if (code === AttrType.NEXT_HOP) {
       st.nextHopStart = aStart;
       st.nextHopEnd = p;
+      continue;
+    }
+    if (desc.internalOnly && st.ctx.ebgp) {
+      st.add(st.error(DISCARD, S.MALFORMED_ATTRIBUTE_LIST, `${desc.name} from an external peer ignored`));
       continue;
     }
     if ((flags ^ desc.flags) & FLAG_CHECK_MASK) {
