@@ -31,6 +31,62 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const speaker = new Speaker(opts.config, { logger: log.child({ component: 'bgp' }) });
   const api = buildApi(speaker, { logger: log.child({ component: 'api' }) });
 
+  // Signal handlers go in first: SIGHUP's default action would kill a daemon that is still opening its sockets.
+  let ready = false;
+  let stopping: string | null = null;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await speaker.shutdown('tsbgp shutting down');
+    await api.close();
+    log.info('stopped');
+    finish(0);
+  };
+  const stop = (signal: string) => {
+    if (stopping !== null) {
+      // A second signal while the Ceases are being sent: stop waiting.
+      log.warn({ signal }, 'second signal: exiting now');
+      finish(1);
+      return;
+    }
+    stopping = signal;
+    // Before the listeners are open the start-up path below sees `stopping` and shuts down itself.
+    if (ready) void shutdown(signal);
+  };
+  const reload = () => {
+    if (stopping !== null) return;
+    if (opts.configPath === null) {
+      log.warn('SIGHUP: running on the built-in default configuration, nothing to reload');
+      return;
+    }
+    const r = loadConfigFile(opts.configPath);
+    if (!r.ok) {
+      for (const e of r.errors) log.error({ config: opts.configPath }, `config error: ${e}`);
+      log.error({ errors: r.errors.length }, 'SIGHUP: configuration invalid, keeping the running one');
+      return;
+    }
+    const s = speaker.reload(r.config);
+    for (const w of s.warnings) log.warn(w);
+    log.info(
+      {
+        added: s.added,
+        removed: s.removed,
+        reset: s.reset,
+        updated: s.updated,
+        routesOriginated: s.routesOriginated,
+        routesWithdrawn: s.routesWithdrawn,
+        globalReset: s.globalReset,
+      },
+      'configuration reloaded',
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', reload);
+
   let bgp: string[];
   try {
     bgp = await speaker.start();
@@ -56,59 +112,15 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return 1;
   }
 
+  ready = true;
+  if (stopping !== null) {
+    void shutdown(stopping);
+    return await done;
+  }
   log.info(
     { version: VERSION, config: opts.config.source ?? '(built-in default)', bgp, api: apiAddress },
     'tsbgp started',
   );
   process.stdout.write(`tsbgp ready: bgp on ${bgp.length > 0 ? bgp.join(', ') : 'none'}, api on ${apiAddress}\n`);
-
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        // A second signal while the Ceases are being sent: stop waiting.
-        log.warn({ signal }, 'second signal: exiting now');
-        resolve(1);
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      void (async () => {
-        await speaker.shutdown('tsbgp shutting down');
-        await api.close();
-        log.info('stopped');
-        resolve(0);
-      })();
-    };
-    const reload = () => {
-      if (stopping) return;
-      if (opts.configPath === null) {
-        log.warn('SIGHUP: running on the built-in default configuration, nothing to reload');
-        return;
-      }
-      const r = loadConfigFile(opts.configPath);
-      if (!r.ok) {
-        for (const e of r.errors) log.error({ config: opts.configPath }, `config error: ${e}`);
-        log.error({ errors: r.errors.length }, 'SIGHUP: configuration invalid, keeping the running one');
-        return;
-      }
-      const s = speaker.reload(r.config);
-      for (const w of s.warnings) log.warn(w);
-      log.info(
-        {
-          added: s.added,
-          removed: s.removed,
-          reset: s.reset,
-          updated: s.updated,
-          routesOriginated: s.routesOriginated,
-          routesWithdrawn: s.routesWithdrawn,
-          globalReset: s.globalReset,
-        },
-        'configuration reloaded',
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', reload);
-  });
+  return await done;
 }

@@ -158,7 +158,16 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   /** Opens the BGP listeners, then starts every enabled neighbour. Rejects (with every listener closed) if a bind fails. */
   async start(): Promise<string[]> {
     try {
-      for (const l of this.config.global.listen) await this.listen(l);
+      for (const l of this.config.global.listen) {
+        try {
+          await this.listen(l);
+        } catch (err) {
+          // A host without IPv6 cannot bind the default "[::]:179"; the IPv4 wildcard still serves it.
+          const code = (err as NodeJS.ErrnoException).code;
+          if (l.host !== '::' || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+          this.log.warn({ listen: l.text }, `${(err as Error).message}; continuing without it`);
+        }
+      }
     } catch (err) {
       await this.closeListeners();
       throw err;
@@ -214,7 +223,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
               : err.code === 'EADDRNOTAVAIL'
                 ? 'address not available on this host'
                 : err.message;
-        reject(new Error(`cannot listen for BGP on ${l.text}: ${why}`));
+        reject(Object.assign(new Error(`cannot listen for BGP on ${l.text}: ${why}`), { code: err.code }));
       };
       server.once('error', onError);
       // ipv6Only: "[::]:179" next to "0.0.0.0:179" must not claim the IPv4 port too.
