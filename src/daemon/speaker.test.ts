@@ -113,6 +113,17 @@ describe('speaker: start and session events', () => {
     await s.shutdown();
   });
 
+  it('a ROUTE-REFRESH request re-sends the Adj-RIB-Out of that family (RFC 2918)', async () => {
+    const { s, peers } = speakerWith(BASE + N1 + R1);
+    await s.start();
+    const p = peers.latest('192.0.2.2');
+    p.establish();
+    const n = p.pulled.length;
+    p.handler.routeRefresh(p, { type: 'route-refresh', afi: 1, safi: 1, subtype: 0 });
+    assert.ok(p.pulled.length > n, 'the route was sent again');
+    await s.shutdown();
+  });
+
   it('shutdown sends Cease / administrative shutdown with a message to every peer', async () => {
     const { s, peers } = speakerWith(BASE + N1 + N2);
     await s.start();

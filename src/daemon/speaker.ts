@@ -542,7 +542,8 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     if (!family || msg.subtype !== RouteRefreshSubtype.NORMAL) return;
     e.log.info({ family }, 'route refresh requested');
     this.table.refreshOut(e.config.address, family);
-    e.peer?.wakeOutput();
+    this.toWake.add(e.config.address);
+    this.wakePending();
   }
 
   down(peer: PeerLike, reason: SessionDownReason, wasEstablished: boolean): void {
