@@ -119,7 +119,7 @@ function common(a: PathAttributes, out: PathAttributes, ebgp: boolean): void {
  * CLUSTER_ID as dotted quad (RFC 4456 §7).
  */
 export function exportRoute(src: RouteSource, from: ExportPeer, to: ExportPeer, clusterId: string): ExportedRoute {
-  const a = src.attrs;
+  const a = src.attributes();
   const self = selfNextHop(to, src.family);
   const selfNh = (src.flags & SourceFlag.NEXT_HOP_SELF) !== 0;
   if (!to.ibgp) {

@@ -7,14 +7,19 @@
 // its RouteSource (which therefore carries `src` = itself and `pathId` = 0); only a path with a non-zero Add-Path
 // identifier gets a two-field IdPath. Code reads `path.src` and `path.pathId` and never cares which it has.
 //
-// The key is a compact binary serialisation (latin1 string: one byte per character, so V8 stores it in one
-// byte per char) of the attributes; it is not the wire encoding (the wire encoding depends on the session)
-// and covers every field of PathAttributes — a compile-time check below fails if a field is added.
+// Memory: a source keeps its attributes only in its key, a compact binary serialisation (a latin1 string, which
+// V8 stores at one byte per character) that covers every field of PathAttributes — a compile-time check below
+// fails if a field is added without being serialised. attributes() decodes it again when the attributes are
+// needed (export, once per attribute set and pull; the API). A decoded object graph (attribute object, AS_PATH
+// segments and arrays, community arrays) would cost three times the key and several objects for the garbage
+// collector to trace. The key is not the wire encoding: that depends on the session (2- or 4-octet ASNs).
 
 import {
   AsPathSegmentType,
+  type AsPathSegmentTypeCode,
   type Family,
   ipv4ToNumber,
+  type OriginCode,
   type PathAttributes,
   WellKnownCommunity,
 } from '../wire/index.ts';
@@ -36,26 +41,28 @@ export const SourceFlag = {
 /** The peer index of routes originated by this speaker. */
 export const LOCAL_PEER = 0;
 
+// RouteSource.bits: kind (2 bits), flags (3 bits), family (1 bit), origin (2 bits).
+const FLAGS_SHIFT = 2;
+const FAMILY_BIT = 1 << 5;
+const ORIGIN_SHIFT = 6;
+
 export class RouteSource {
   /** Lets a RouteSource stand for a path without Add-Path identifier (see the module comment). */
   readonly src: RouteSource;
   readonly pathId: number;
+  /** The interning key: the serialised attributes, then peer, family and next hops (see SourceTable.intern). */
   readonly key: string;
   /** Index of the peer the routes came from (LOCAL_PEER for originated routes). */
   readonly peer: number;
-  readonly family: Family;
-  readonly attrs: PathAttributes;
   /** Next hop text; "self" for a local route to be sent with the session's own address. */
   readonly nextHop: string;
   readonly nextHopLinkLocal: string | undefined;
   /** Paths in the Loc-RIB plus Adj-RIB-Out entries that reference this source. */
   refs = 0;
-  readonly kind: SourceKindCode;
-  readonly flags: number;
+  private readonly bits: number;
   // Inputs of the decision process (decision.ts), computed once.
   readonly localPref: number;
   readonly asPathLength: number;
-  readonly origin: number;
   readonly med: number;
   /** Leftmost AS of the AS_PATH (RFC 4271 §9.1.2.2 (c)); 0 for an empty path, -1 when it starts with an AS_SET. */
   readonly neighborAs: number;
@@ -63,6 +70,10 @@ export class RouteSource {
   readonly originatorId: number;
   readonly clusterListLength: number;
 
+  /**
+   * `attrs` are only read, not kept (see attributes()); `key` must serialise them (with `localPref` in place of
+   * attrs.localPref when given, as SourceTable.intern does).
+   */
   constructor(
     key: string,
     peer: number,
@@ -71,14 +82,12 @@ export class RouteSource {
     attrs: PathAttributes,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
+    localPref: number | undefined = attrs.localPref,
   ) {
     this.src = this;
     this.pathId = 0;
     this.key = key;
     this.peer = peer;
-    this.kind = kind;
-    this.family = family;
-    this.attrs = attrs;
     this.nextHop = nextHop;
     this.nextHopLinkLocal = nextHopLinkLocal;
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
@@ -91,10 +100,10 @@ export class RouteSource {
         } else if (c === WellKnownCommunity.NO_ADVERTISE) flags |= SourceFlag.NO_ADVERTISE;
       }
     }
-    this.flags = flags;
+    this.bits =
+      kind | (flags << FLAGS_SHIFT) | (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (attrs.origin << ORIGIN_SHIFT);
     // RFC 4271 §9.1.2.2 / §5.1.5: a missing LOCAL_PREF counts as the default, 100.
-    this.localPref = attrs.localPref ?? 100;
-    this.origin = attrs.origin;
+    this.localPref = localPref ?? 100;
     // RFC 4271 §9.1.2.2 (c): a missing MED counts as 0 (the lowest, most preferred value).
     this.med = attrs.med ?? 0;
     let len = 0;
@@ -122,6 +131,24 @@ export class RouteSource {
     this.originatorId = attrs.originatorId === undefined ? -1 : (ipv4ToNumber(attrs.originatorId) ?? -1);
     this.clusterListLength = attrs.clusterList?.length ?? 0;
   }
+
+  get kind(): SourceKindCode {
+    return (this.bits & 3) as SourceKindCode;
+  }
+  get flags(): number {
+    return (this.bits >> FLAGS_SHIFT) & 7;
+  }
+  get family(): Family {
+    return (this.bits & FAMILY_BIT) !== 0 ? 'ipv6-unicast' : 'ipv4-unicast';
+  }
+  get origin(): OriginCode {
+    return ((this.bits >> ORIGIN_SHIFT) & 3) as OriginCode;
+  }
+
+  /** The attributes, decoded from the key: a new object on each call (not for per-prefix use). */
+  attributes(): PathAttributes {
+    return decodeAttributesKey(this.key);
+  }
 }
 
 /** A path with a non-zero Add-Path identifier (RFC 7911): the only per-path object the RIB allocates. */
@@ -141,10 +168,19 @@ export function makePath(src: RouteSource, pathId: number): Path {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The canonical key of a PathAttributes value.
+// The serialised form of a PathAttributes value.
+//
+//   origin u8, segment count u8, per segment: type u8, count u16, ASNs u32 each;
+//   then optional fields, each a tag byte (the attribute's type code) and its value, in this order:
+//   0x04 MED u32 · 0x05 LOCAL_PREF u32 · 0x06 ATOMIC_AGGREGATE · 0x07 AGGREGATOR u32 + text ·
+//   0x08 COMMUNITIES u16 count + u32s · 0x09 ORIGINATOR_ID text · 0x0a CLUSTER_LIST u16 count + texts ·
+//   0x10 extended communities u16 count + (u8 length + bytes) · 0x20 large communities u16 count + 3 × u32 ·
+//   0x23 OTC u32 · 0xff unknown u16 count + (flags u8, code u8, length u16, bytes);
+//   then the end tag 0x00. A text is a length byte and its (ASCII) characters.
+// Lists are bounded by the 65535-byte attribute length of the wire, so u16 counts are enough.
 
-// Every field of PathAttributes must be handled by attributesKey: adding a field to the interface without
-// adding it here is a type error.
+// Every field of PathAttributes must be handled by attributesKey and decodeAttributesKey: adding a field to the
+// interface without adding it here is a type error.
 const KEYED_FIELDS: Record<keyof PathAttributes, true> = {
   origin: true,
   asPath: true,
@@ -162,6 +198,21 @@ const KEYED_FIELDS: Record<keyof PathAttributes, true> = {
 };
 export const KEYED_ATTRIBUTE_FIELDS: readonly string[] = Object.keys(KEYED_FIELDS);
 
+const T = {
+  END: 0x00,
+  MED: 0x04,
+  LOCAL_PREF: 0x05,
+  ATOMIC_AGGREGATE: 0x06,
+  AGGREGATOR: 0x07,
+  COMMUNITIES: 0x08,
+  ORIGINATOR_ID: 0x09,
+  CLUSTER_LIST: 0x0a,
+  EXT_COMMUNITIES: 0x10,
+  LARGE_COMMUNITIES: 0x20,
+  OTC: 0x23,
+  UNKNOWN: 0xff,
+} as const;
+
 let scratch = Buffer.allocUnsafe(4096);
 let pos = 0;
 
@@ -174,63 +225,100 @@ function ensure(n: number): void {
 function u8(v: number): void {
   scratch[pos++] = v & 0xff;
 }
+function u16(v: number): void {
+  if (v > 0xffff) throw new RangeError(`attribute list of ${v} entries cannot be carried in an UPDATE`);
+  scratch[pos++] = (v >>> 8) & 0xff;
+  scratch[pos++] = v & 0xff;
+}
 function u32(v: number): void {
   scratch[pos++] = (v >>> 24) & 0xff;
   scratch[pos++] = (v >>> 16) & 0xff;
   scratch[pos++] = (v >>> 8) & 0xff;
   scratch[pos++] = v & 0xff;
 }
+function text(s: string): void {
+  ensure(s.length + 1);
+  u8(s.length);
+  for (let i = 0; i < s.length; i++) u8(s.charCodeAt(i));
+}
+
 /**
- * A string that is equal for two PathAttributes exactly when they carry the same attributes.
- * Fields are written in a fixed order, each preceded by a tag byte, counts before lists.
+ * A string equal for two PathAttributes exactly when they carry the same attributes; `localPref`, when given,
+ * replaces attrs.localPref (so that an eBGP route's default needs no copy of its attributes).
  */
-export function attributesKey(a: PathAttributes): string {
+export function attributesKey(a: PathAttributes, localPref: number | undefined = a.localPref): string {
   pos = 0;
+  writeAttributes(a, localPref);
+  return scratch.toString('latin1', 0, pos);
+}
+
+/**
+ * The interning key of a route source: its attributes (as attributesKey) followed by peer index, family and next
+ * hops. Built in one piece so that V8 stores it as one flat string (a concatenation would keep a cons-string
+ * wrapper alive in the Map for every attribute set).
+ */
+export function sourceKey(
+  a: PathAttributes,
+  localPref: number | undefined,
+  peer: number,
+  family: Family,
+  nextHop: string,
+  nextHopLinkLocal: string | undefined,
+): string {
+  pos = 0;
+  writeAttributes(a, localPref);
+  const ll = nextHopLinkLocal ?? '';
+  ensure(16 + nextHop.length + ll.length);
+  pos += scratch.write(`${peer}\x00${family === 'ipv4-unicast' ? 4 : 6}${nextHop}\x00${ll}`, pos, 'latin1');
+  return scratch.toString('latin1', 0, pos);
+}
+
+function writeAttributes(a: PathAttributes, localPref: number | undefined): void {
   ensure(64);
   u8(a.origin);
-  u8(0x02);
-  u32(a.asPath.length);
+  u8(a.asPath.length);
   for (const seg of a.asPath) {
     ensure(8 + seg.asns.length * 4);
     u8(seg.type);
-    u32(seg.asns.length);
+    u16(seg.asns.length);
     for (let i = 0; i < seg.asns.length; i++) u32(seg.asns[i]!);
   }
   ensure(32);
   if (a.med !== undefined) {
-    u8(0x04);
+    u8(T.MED);
     u32(a.med);
   }
-  if (a.localPref !== undefined) {
-    u8(0x05);
-    u32(a.localPref);
+  if (localPref !== undefined) {
+    u8(T.LOCAL_PREF);
+    u32(localPref);
   }
-  if (a.atomicAggregate) u8(0x06);
+  if (a.atomicAggregate) u8(T.ATOMIC_AGGREGATE);
   if (a.aggregator !== undefined) {
-    u8(0x07);
+    u8(T.AGGREGATOR);
     u32(a.aggregator.asn);
-    writeText(a.aggregator.address);
+    text(a.aggregator.address);
   }
   if (a.communities !== undefined) {
     ensure(8 + a.communities.length * 4);
-    u8(0x08);
-    u32(a.communities.length);
+    u8(T.COMMUNITIES);
+    u16(a.communities.length);
     for (let i = 0; i < a.communities.length; i++) u32(a.communities[i]!);
   }
   if (a.originatorId !== undefined) {
-    u8(0x09);
-    writeText(a.originatorId);
+    ensure(1);
+    u8(T.ORIGINATOR_ID);
+    text(a.originatorId);
   }
   if (a.clusterList !== undefined) {
     ensure(8);
-    u8(0x0a);
-    u32(a.clusterList.length);
-    for (const c of a.clusterList) writeText(c);
+    u8(T.CLUSTER_LIST);
+    u16(a.clusterList.length);
+    for (const c of a.clusterList) text(c);
   }
   if (a.extCommunities !== undefined) {
     ensure(8 + a.extCommunities.length * 9);
-    u8(0x10);
-    u32(a.extCommunities.length);
+    u8(T.EXT_COMMUNITIES);
+    u16(a.extCommunities.length);
     for (const ec of a.extCommunities) {
       u8(ec.length);
       for (let i = 0; i < ec.length; i++) u8(ec[i]!);
@@ -238,8 +326,8 @@ export function attributesKey(a: PathAttributes): string {
   }
   if (a.largeCommunities !== undefined) {
     ensure(8 + a.largeCommunities.length * 12);
-    u8(0x20);
-    u32(a.largeCommunities.length);
+    u8(T.LARGE_COMMUNITIES);
+    u16(a.largeCommunities.length);
     for (const lc of a.largeCommunities) {
       u32(lc[0]);
       u32(lc[1]);
@@ -248,70 +336,158 @@ export function attributesKey(a: PathAttributes): string {
   }
   if (a.otc !== undefined) {
     ensure(8);
-    u8(0x23);
+    u8(T.OTC);
     u32(a.otc);
   }
   if (a.unknown !== undefined) {
     ensure(8);
-    u8(0xff);
-    u32(a.unknown.length);
+    u8(T.UNKNOWN);
+    u16(a.unknown.length);
     for (const u of a.unknown) {
-      ensure(12 + u.value.length);
+      ensure(8 + u.value.length);
       u8(u.flags);
       u8(u.code);
-      u32(u.value.length);
+      u16(u.value.length);
       scratch.set(u.value, pos);
       pos += u.value.length;
     }
   }
-  return scratch.toString('latin1', 0, pos);
+  ensure(1);
+  u8(T.END);
 }
 
-function writeText(s: string): void {
-  // Addresses and identifiers: ASCII text, written with a length byte.
-  ensure(s.length + 1);
-  u8(s.length);
-  for (let i = 0; i < s.length; i++) u8(s.charCodeAt(i));
+/** The inverse of attributesKey (reads up to its end tag; whatever follows is ignored). */
+export function decodeAttributesKey(k: string): PathAttributes {
+  let p = 0;
+  const b = (): number => k.charCodeAt(p++);
+  const w = (): number => (k.charCodeAt(p++) << 8) | k.charCodeAt(p++);
+  const d = (): number =>
+    ((k.charCodeAt(p++) << 24) | (k.charCodeAt(p++) << 16) | (k.charCodeAt(p++) << 8) | k.charCodeAt(p++)) >>> 0;
+  const t = (): string => {
+    const n = b();
+    p += n;
+    return k.slice(p - n, p);
+  };
+  const origin = b() as OriginCode;
+  const nseg = b();
+  const asPath = [];
+  for (let s = 0; s < nseg; s++) {
+    const type = b() as AsPathSegmentTypeCode;
+    const n = w();
+    const asns: number[] = [];
+    for (let i = 0; i < n; i++) asns.push(d());
+    asPath.push({ type, asns });
+  }
+  const a: PathAttributes = { origin, asPath };
+  for (let tag = b(); tag !== T.END && p <= k.length; tag = b()) {
+    switch (tag) {
+      case T.MED:
+        a.med = d();
+        break;
+      case T.LOCAL_PREF:
+        a.localPref = d();
+        break;
+      case T.ATOMIC_AGGREGATE:
+        a.atomicAggregate = true;
+        break;
+      case T.AGGREGATOR: {
+        const asn = d();
+        a.aggregator = { asn, address: t() };
+        break;
+      }
+      case T.COMMUNITIES: {
+        const n = w();
+        const cs: number[] = [];
+        for (let i = 0; i < n; i++) cs.push(d());
+        a.communities = cs;
+        break;
+      }
+      case T.ORIGINATOR_ID:
+        a.originatorId = t();
+        break;
+      case T.CLUSTER_LIST: {
+        const n = w();
+        const cl: string[] = [];
+        for (let i = 0; i < n; i++) cl.push(t());
+        a.clusterList = cl;
+        break;
+      }
+      case T.EXT_COMMUNITIES: {
+        const n = w();
+        const ecs: Uint8Array[] = [];
+        for (let i = 0; i < n; i++) {
+          const ec = new Uint8Array(b());
+          for (let j = 0; j < ec.length; j++) ec[j] = b();
+          ecs.push(ec);
+        }
+        a.extCommunities = ecs;
+        break;
+      }
+      case T.LARGE_COMMUNITIES: {
+        const n = w();
+        const lcs: [number, number, number][] = [];
+        for (let i = 0; i < n; i++) lcs.push([d(), d(), d()]);
+        a.largeCommunities = lcs;
+        break;
+      }
+      case T.OTC:
+        a.otc = d();
+        break;
+      case T.UNKNOWN: {
+        const n = w();
+        const us = [];
+        for (let i = 0; i < n; i++) {
+          const flags = b();
+          const code = b();
+          const value = new Uint8Array(w());
+          for (let j = 0; j < value.length; j++) value[j] = b();
+          us.push({ flags, code, value });
+        }
+        a.unknown = us;
+        break;
+      }
+      default:
+        throw new Error(`corrupt attribute key: tag ${tag} at ${p - 1}`);
+    }
+  }
+  return a;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * Copies what the decoder may have left as views into a socket chunk (extended communities, unknown attribute
- * values), so that a stored attribute set never pins a receive buffer (STYLE practice 4). Called only when a new
- * RouteSource is created, i.e. once per distinct attribute set.
- */
-function ownAttributes(a: PathAttributes): PathAttributes {
-  if (a.extCommunities === undefined && a.unknown === undefined) return a;
-  const out: PathAttributes = { ...a };
-  if (a.extCommunities !== undefined) out.extCommunities = a.extCommunities.map((ec) => ec.slice());
-  if (a.unknown !== undefined)
-    out.unknown = a.unknown.map((u) => ({ flags: u.flags, code: u.code, value: u.value.slice() }));
-  return out;
-}
+/** Distinct next hops are few; sharing their strings saves one string per attribute set. */
+const MAX_SHARED_NEXT_HOPS = 65536;
 
 /** The table of interned route sources. */
 export class SourceTable {
   private readonly map = new Map<string, RouteSource>();
+  private readonly nextHops = new Map<string, string>();
 
   /**
-   * The RouteSource for these attributes from this peer, creating it when new. `attrsKey` is attributesKey(attrs),
-   * computed once per UPDATE by the caller. The returned source's refs are not incremented: the caller counts
-   * each path it stores, and calls dropIfUnused once done with the UPDATE.
+   * The RouteSource for these attributes from this peer, creating it when new. `key` is sourceKey(attrs,
+   * localPref, peer, family, nextHop, nextHopLinkLocal); `localPref`, when given, replaces attrs.localPref. The
+   * returned source's refs are not incremented: the caller counts each path it stores, and calls dropIfUnused
+   * once done with the UPDATE.
    */
   intern(
+    key: string,
     peer: number,
     kind: SourceKindCode,
     family: Family,
     attrs: PathAttributes,
-    attrsKey: string,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
+    localPref: number | undefined = attrs.localPref,
   ): RouteSource {
-    const key = `${peer}\x00${family === 'ipv4-unicast' ? 4 : 6}${nextHop}\x00${nextHopLinkLocal ?? ''}\x00${attrsKey}`;
     let src = this.map.get(key);
     if (src === undefined) {
-      src = new RouteSource(key, peer, kind, family, ownAttributes(attrs), nextHop, nextHopLinkLocal);
+      let nh = this.nextHops.get(nextHop);
+      if (nh === undefined) {
+        if (this.nextHops.size >= MAX_SHARED_NEXT_HOPS) this.nextHops.clear();
+        nh = nextHop;
+        this.nextHops.set(nh, nh);
+      }
+      src = new RouteSource(key, peer, kind, family, attrs, nh, nextHopLinkLocal, localPref);
       this.map.set(key, src);
     }
     return src;

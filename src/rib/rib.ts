@@ -49,6 +49,7 @@ import {
   SourceKind,
   type SourceKindCode,
   SourceTable,
+  sourceKey,
 } from './intern.ts';
 import type { BestChange, LocalRoute, RibCounts, RibPeer, RibPeerSession, RouteView } from './types.ts';
 import { routeView } from './view.ts';
@@ -185,17 +186,10 @@ class Collector {
   }
 }
 
-/** Rough encoded size of an UPDATE header plus the attributes of `src` as exported (for the pull budget). */
+/** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): the key is about
+ * as long as the encoded attributes. */
 function estimateAttributes(src: RouteSource): number {
-  const a = src.attrs;
-  return (
-    60 +
-    4 * src.asPathLength +
-    4 * (a.communities?.length ?? 0) +
-    8 * (a.extCommunities?.length ?? 0) +
-    12 * (a.largeCommunities?.length ?? 0) +
-    (src.family === 'ipv6-unicast' ? 40 : 0)
-  );
+  return 30 + src.key.length;
 }
 
 export class Rib {
@@ -332,7 +326,7 @@ export class Rib {
       for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
     }
     if (msg.announced.length === 0) return;
-    let attrs = msg.attributes;
+    const attrs = msg.attributes;
     // RFC 7606 treat-as-withdraw, and routes that fail the import checks: whatever the peer had sent before for
     // these prefixes is gone, and the new route is not stored (RFC 4271 §9.1.2: excluded from the decision).
     if (msg.treatAsWithdraw || attrs === null || !this.importable(peer, attrs)) {
@@ -343,11 +337,20 @@ export class Rib {
       return;
     }
     // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default.
-    if (!peer.ibgp && attrs.localPref !== 100) attrs = { ...attrs, localPref: 100 };
-    const aKey = attributesKey(attrs);
+    const localPref = peer.ibgp ? attrs.localPref : 100;
     for (const b of msg.announced) {
       const f = famIndex(b.family);
-      const src = this.sources.intern(peer.idx, peer.kind, b.family, attrs, aKey, b.nextHop, b.nextHopLinkLocal);
+      const key = sourceKey(attrs, localPref, peer.idx, b.family, b.nextHop, b.nextHopLinkLocal);
+      const src = this.sources.intern(
+        key,
+        peer.idx,
+        peer.kind,
+        b.family,
+        attrs,
+        b.nextHop,
+        b.nextHopLinkLocal,
+        localPref,
+      );
       for (let i = 0; i < b.prefixes.length; i++) {
         this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
       }
@@ -372,16 +375,10 @@ export class Rib {
   /** Adds or replaces the local route for a prefix (peer "local"; LOCAL_PREF 100 unless set). */
   originate(r: LocalRoute): void {
     const local = this.peers[LOCAL_PEER]!;
-    const attrs = r.attributes.localPref === undefined ? { ...r.attributes, localPref: 100 } : r.attributes;
-    const src = this.sources.intern(
-      LOCAL_PEER,
-      SourceKind.LOCAL,
-      r.family,
-      attrs,
-      attributesKey(attrs),
-      r.nextHop,
-      undefined,
-    );
+    const a = r.attributes;
+    const localPref = a.localPref ?? 100;
+    const key = sourceKey(a, localPref, LOCAL_PEER, r.family, r.nextHop, undefined);
+    const src = this.sources.intern(key, LOCAL_PEER, SourceKind.LOCAL, r.family, a, r.nextHop, undefined, localPref);
     this.announcePath(local, famIndex(r.family), r.prefix, 0, src);
     this.sources.dropIfUnused(src);
   }

@@ -23,7 +23,7 @@ export function routeView(
   reason: string | undefined,
 ): RouteView {
   const src = path.src;
-  const a = src.attrs;
+  const a = src.attributes();
   const asPath: number[] = [];
   for (const seg of a.asPath) for (const asn of seg.asns) asPath.push(asn);
   const view: RouteView = {

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { PathAttributes } from '../wire/index.ts';
+import {
+  attributesKey,
+  decodeAttributesKey,
+  KEYED_ATTRIBUTE_FIELDS,
+  SourceKind,
+  SourceTable,
+  sourceKey,
+} from './intern.ts';
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const ip = fc.ipV4();
+const rec: typeof fc.record = ((model: never) => fc.record(model, { noNullPrototype: true })) as typeof fc.record;
+
+/** PathAttributes with only the fields that are present (as attributes() returns them). */
+const attributesArb: fc.Arbitrary<PathAttributes> = rec(
+  {
+    origin: fc.constantFrom(0 as const, 1 as const, 2 as const),
+    asPath: fc.array(
+      rec({
+        type: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
+        asns: fc.array(u32, { maxLength: 300 }),
+      }),
+      { maxLength: 4 },
+    ),
+    med: u32,
+    localPref: u32,
+    atomicAggregate: fc.constant(true),
+    aggregator: rec({ asn: u32, address: ip }),
+    communities: fc.array(u32, { maxLength: 20 }),
+    originatorId: ip,
+    clusterList: fc.array(ip, { maxLength: 5 }),
+    extCommunities: fc.array(fc.uint8Array({ minLength: 8, maxLength: 8 }), { maxLength: 5 }),
+    largeCommunities: fc.array(fc.tuple(u32, u32, u32), { maxLength: 5 }),
+    otc: u32,
+    unknown: fc.array(
+      rec({ flags: fc.integer({ min: 0, max: 255 }), code: fc.integer({ min: 0, max: 255 }), value: fc.uint8Array() }),
+      { maxLength: 3 },
+    ),
+  },
+  { requiredKeys: ['origin', 'asPath'] },
+);
+
+describe('attribute keys', () => {
+  it('property: decodeAttributesKey inverts attributesKey, also with a suffix after the key', () => {
+    fc.assert(
+      fc.property(attributesArb, (a) => {
+        const k = attributesKey(a);
+        assert.deepEqual(decodeAttributesKey(k), a);
+        assert.deepEqual(decodeAttributesKey(`${k}7\x004192.0.2.1\x00`), a);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: equal keys exactly for equal attributes', () => {
+    fc.assert(
+      fc.property(attributesArb, attributesArb, (a, b) => {
+        assert.equal(
+          attributesKey(a) === attributesKey(b),
+          JSON.stringify(a) === JSON.stringify(b) || isDeepEqual(a, b),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('treats absent and undefined fields alike (the decoder fills every field)', () => {
+    const a: PathAttributes = { origin: 0, asPath: [], med: undefined, communities: [1] };
+    assert.equal(attributesKey(a), attributesKey({ origin: 0, asPath: [], communities: [1] }));
+  });
+
+  it('covers every field of PathAttributes', () => {
+    assert.equal(KEYED_ATTRIBUTE_FIELDS.length, 13);
+  });
+});
+
+describe('SourceTable', () => {
+  it('interns by peer, family, next hop and attributes; shares next hop strings', () => {
+    const t = new SourceTable();
+    const a: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [1] }] };
+    const get = (peer: number, family: 'ipv4-unicast' | 'ipv6-unicast', nh: string, ll?: string) =>
+      t.intern(sourceKey(a, undefined, peer, family, nh, ll), peer, SourceKind.EBGP, family, a, nh, ll);
+    const s1 = get(1, 'ipv4-unicast', '192.0.2.1');
+    assert.equal(get(1, 'ipv4-unicast', '192.0.2.1'), s1);
+    const s2 = get(2, 'ipv4-unicast', `192.0.2.${1}`);
+    assert.notEqual(s2, s1);
+    assert.equal(s2.nextHop, s1.nextHop);
+    assert.notEqual(get(1, 'ipv6-unicast', '192.0.2.1'), s1);
+    assert.notEqual(get(1, 'ipv4-unicast', '192.0.2.1', 'fe80::1'), s1);
+    assert.equal(t.size, 4);
+    assert.deepEqual(s1.attributes(), a);
+    assert.equal(s1.family, 'ipv4-unicast');
+    assert.equal(s1.kind, SourceKind.EBGP);
+    s1.refs++;
+    t.release(s1);
+    assert.equal(t.size, 3);
+  });
+});
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  try {
+    assert.deepEqual(a, b);
+    return true;
+  } catch {
+    return false;
+  }
+}
