@@ -260,6 +260,26 @@ describe('propagation', () => {
     assert.deepEqual(rib.internStats(), { sources: 0, refs: 0 });
   });
 
+  it('a removed peer can be added again under the same id, as a different peer', () => {
+    const { rib, peer, drain } = setup();
+    peer('192.0.2.1', 65001);
+    peer('192.0.2.3', 65003);
+    rib.applyUpdate('192.0.2.1', announce(['203.0.113.0/24'], '192.0.2.1', attrs([65001])));
+    rib.removePeer('192.0.2.1');
+    // Re-added as an iBGP peer before C pulled the withdrawal: its sources must not mix with the old ones.
+    peer('192.0.2.1', LOCAL_ASN);
+    rib.applyUpdate('192.0.2.1', announce(['203.0.113.0/24'], '192.0.2.1', attrs([65001])));
+    // As an iBGP route it keeps its (absent) LOCAL_PREF; the old eBGP source had 100.
+    assert.equal(rib.query('ipv4-unicast', { prefix: '203.0.113.0/24' }).routes[0]?.local_pref, null);
+    const toC = drain('192.0.2.3');
+    assert.deepEqual(announced(toC), ['203.0.113.0/24']);
+    assert.deepEqual(flatPath(toC[0]!), [65000, 65001]);
+    assert.throws(() => rib.applyUpdate('192.0.2.9', withdraw(['203.0.113.0/24'])), /unknown peer/);
+    rib.removePeer('192.0.2.1');
+    drain('192.0.2.3');
+    assert.deepEqual(rib.internStats(), { sources: 0, refs: 0 });
+  });
+
   it('coalesces churn: one UPDATE for five changes, nothing when a prefix ends where it began', () => {
     const { rib, peer, drain } = setup();
     peer('192.0.2.1', 65001);

@@ -195,6 +195,7 @@ function estimateAttributes(src: RouteSource): number {
 export class Rib {
   private readonly localAsn: number;
   private readonly routerId: number;
+  private readonly routerIdText: string;
   private readonly clusterIdText: string;
   private readonly clusterId: number;
   private readonly onBestChange: ((c: BestChange) => void) | undefined;
@@ -213,6 +214,7 @@ export class Rib {
   constructor(opts: RibOptions) {
     this.localAsn = opts.localAsn;
     this.routerId = opts.routerId >>> 0;
+    this.routerIdText = numberToIPv4(this.routerId);
     this.clusterId = (opts.clusterId ?? opts.routerId) >>> 0;
     this.clusterIdText = numberToIPv4(this.clusterId);
     this.onBestChange = opts.onBestChange;
@@ -366,7 +368,7 @@ export class Rib {
     }
     if (peer.ibgp) {
       // RFC 4456 §8: our own route reflected back to us, or a route that went round the cluster.
-      if (a.originatorId !== undefined && a.originatorId === numberToIPv4(this.routerId)) return false;
+      if (a.originatorId !== undefined && a.originatorId === this.routerIdText) return false;
       if (a.clusterList?.includes(this.clusterIdText)) return false;
     }
     return true;
