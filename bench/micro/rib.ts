@@ -8,7 +8,8 @@
 //   node --expose-gc bench/micro/rib.ts [prefixes]
 //
 // BIRD's reference on this kind of machine: ≈ 470 k prefixes/s (≈ 2100 ns/prefix) in and out, ≈ 220 bytes per
-// prefix for in + out tables together.
+// prefix for in + out tables together. Measured here (2 cores, Node 24, 1 M prefixes): insert ≈ 1.2–1.4 µs and
+// 155 B per prefix, export ≈ 1.5 µs per prefix and 185 B per prefix for in + out, a second path +165 B.
 
 import { Rib } from '../../src/rib/rib.ts';
 import {
@@ -169,7 +170,9 @@ rib.peerUp('192.0.2.3', session('192.0.2.100', 3));
 ns = feed(rib, '192.0.2.3', 1);
 const afterSecond = (await heap()) - base;
 report('second', ns, N, null);
-console.log(`         +${((afterSecond - afterOut) / N).toFixed(0)} B per extra path (dirty sets of 2 peers included)`);
+console.log(
+  `         +${((afterSecond - afterOut) / N).toFixed(0)} B per extra path (its attribute sets and the 2-path arrays)`,
+);
 
 // peer down
 t = process.hrtime.bigint();
