@@ -200,7 +200,9 @@ export function parseBirdRoutes(out: string): Route[] {
   for (const line of out.split('\n')) {
     // "203.0.113.0/24       unicast [n_198_51_100_11 00:54:38.937 from 198.51.100.11] * (100) [AS65011i]"
     // A second route for the same prefix starts with blanks instead of the prefix.
-    const head = /^(\S+\/\d+)?\s+(?:unicast|unreachable|blackhole|prohibit|multipath)?\s*\[(\S+) [^\]]*\](\s+\*)?/.exec(line);
+    const head = /^(\S+\/\d+)?\s+(?:unicast|unreachable|blackhole|prohibit|multipath)?\s*\[(\S+) [^\]]*\](\s+\*)?/.exec(
+      line,
+    );
     if (head && !line.startsWith('\t') && /\[\S+ /.test(line)) {
       flush();
       if (head[1]) prefix = head[1];
@@ -242,7 +244,9 @@ export function parseBirdRoutes(out: string): Route[] {
         cur.communities = [...value.matchAll(/\((\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}`);
         break;
       case 'BGP.large_community':
-        cur.large_communities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+        cur.large_communities = [...value.matchAll(/\((\d+),\s*(\d+),\s*(\d+)\)/g)].map(
+          (m) => `${m[1]}:${m[2]}:${m[3]}`,
+        );
         break;
     }
   }

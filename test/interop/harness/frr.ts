@@ -12,8 +12,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
-import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, run, runOk, waitFor } from './util.ts';
+import type { Announcement, Family, Route, SessionState } from './types.ts';
+import { ManagedProcess, normaliseCommunity, run, runOk, waitFor } from './util.ts';
 
 function afiOf(family: Family): string {
   return family === 'ipv4-unicast' ? 'ipv4' : 'ipv6';
@@ -248,9 +248,7 @@ interface FrrPath {
 
 export function parseFrrPath(prefix: string, p: FrrPath): Route {
   const segs = p.aspath?.segments;
-  const asPath = segs
-    ? segs.flatMap((s) => s.list)
-    : (p.aspath?.string ?? '').match(/\d+/g)?.map(Number) ?? [];
+  const asPath = segs ? segs.flatMap((s) => s.list) : ((p.aspath?.string ?? '').match(/\d+/g)?.map(Number) ?? []);
   const global = p.nexthops?.find((n) => n.scope !== 'link-local') ?? p.nexthops?.[0];
   return {
     prefix,
@@ -258,7 +256,7 @@ export function parseFrrPath(prefix: string, p: FrrPath): Route {
     as_path: asPath,
     med: p.med ?? p.metric ?? null,
     local_pref: p.locPrf ?? p.localpref ?? null,
-    communities: p.community?.string ? p.community.string.split(' ') : [],
+    communities: p.community?.string ? p.community.string.split(' ').map(normaliseCommunity) : [],
     large_communities: p.largeCommunity?.string ? p.largeCommunity.string.split(' ') : [],
     best: Boolean(p.bestpath?.overall),
   };

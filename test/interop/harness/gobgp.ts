@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { communityToString, ManagedProcess, run, runOk, waitFor } from './util.ts';
+import { communityToString, ManagedProcess, notificationName, run, runOk, waitFor } from './util.ts';
 
 const STATES: SessionState[] = ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'];
 
@@ -67,7 +67,15 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
     this.proc = new ManagedProcess(
       'gobgpd',
       'gobgpd',
-      ['-f', conf, '-l', 'info', '--api-hosts', `127.0.0.1:${this.apiPort}`, '--pprof-disable'],
+      [
+        '-f',
+        conf,
+        '-l',
+        process.env.GOBGP_LOG_LEVEL ?? 'info',
+        '--api-hosts',
+        `127.0.0.1:${this.apiPort}`,
+        '--pprof-disable',
+      ],
       { logFile: join(this.dir, 'gobgpd.log') },
     );
     const proc = this.proc;
@@ -92,7 +100,10 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
   }
 
   async lastError(neighbor: string): Promise<string> {
-    // e.g. {"Key":"198.51.100.31","Topic":"Peer","level":"warning","msg":"received notification","Code":2,"Subcode":2,...}
+    // The JSON log lines that matter, e.g.
+    // {"Code":2,"Subcode":2,"Key":"198.51.100.11","msg":"received notification",…}
+    // {"Key":"198.51.100.11","msg":"hold timer expired",…}
+    // {"Key":"198.51.100.11","Reason":"notification-received code 4(hold timer expired) …","msg":"Peer Down",…}
     let text = '';
     try {
       text = readFileSync(join(this.dir, 'gobgpd.log'), 'utf8');
@@ -101,17 +112,23 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
     }
     let last = '';
     for (const line of text.split('\n')) {
-      if (!line.includes(neighbor)) continue;
-      if (!/notification|hold timer|hold_timer|Hold Timer/i.test(line)) continue;
+      if (!line.startsWith('{') || !line.includes(neighbor)) continue;
+      let j: Record<string, unknown>;
       try {
-        const j = JSON.parse(line) as Record<string, unknown>;
-        const extra = ['Code', 'Subcode', 'Data', 'Reason', 'State', 'error']
-          .filter((k) => j[k] !== undefined)
-          .map((k) => `${k}=${typeof j[k] === 'string' ? j[k] : JSON.stringify(j[k])}`)
-          .join(' ');
-        last = `${String(j.msg)} ${extra}`.trim();
+        j = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        last = line;
+        continue;
+      }
+      if (j.Key !== neighbor) continue;
+      const msg = String(j.msg);
+      if (msg === 'received notification' || msg === 'sent notification') {
+        const code = typeof j.Code === 'number' ? notificationName(j.Code, Number(j.Subcode ?? 0)) : '';
+        const data = j.Data ? ` ${String(j['Communicated-Reason'] || j.Data)}` : '';
+        last = `${msg} ${code}${data}`.replace(/\s+/g, ' ').trim();
+      } else if (msg === 'hold timer expired') {
+        last = msg;
+      } else if (msg === 'Peer Down' && j.Reason && j.Reason !== 'dying') {
+        last = `peer down: ${String(j.Reason)}`;
       }
     }
     return last;
@@ -133,7 +150,14 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
 
   private async addPath(r: Announcement): Promise<void> {
     const v6 = r.prefix.includes(':');
-    const args = ['global', 'rib', 'add', r.prefix, 'nexthop', r.next_hop ?? (v6 ? this.opts.address6 : this.opts.address4)];
+    const args = [
+      'global',
+      'rib',
+      'add',
+      r.prefix,
+      'nexthop',
+      r.next_hop ?? (v6 ? this.opts.address6 : this.opts.address4),
+    ];
     if (r.med !== undefined) args.push('med', String(r.med));
     if (r.local_pref !== undefined) args.push('local-pref', String(r.local_pref));
     if (r.communities?.length) args.push('community', r.communities.join(','));
@@ -152,9 +176,10 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
     await this.gobgp('global', 'rib', 'del', prefix, '-a', prefix.includes(':') ? 'ipv6' : 'ipv4');
   }
 
-  async requestRefresh(neighbor: string): Promise<void> {
-    const n = this.neighbor(neighbor);
-    for (const f of this.familiesOf(n)) await this.gobgp('neighbor', neighbor, 'softresetin', '-a', afiArg(f));
+  async requestRefresh(_neighbor: string): Promise<void> {
+    // `gobgp neighbor ADDR softresetin` re-runs the import policy over GoBGP's own Adj-RIB-In and sends no
+    // ROUTE-REFRESH (checked with tshark), and the CLI has no other way to send one.
+    throw new Error('gobgp: sending a ROUTE-REFRESH is not supported by its CLI');
   }
 
   async counters(neighbor: string): Promise<{ updatesReceived: number }> {

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, run, runOk, waitFor } from './util.ts';
+import { ManagedProcess, normaliseCommunity, run, runOk, waitFor } from './util.ts';
 
 export class OpenBgpd extends BaseDaemon {
   readonly name = 'openbgpd';
@@ -38,7 +38,6 @@ export class OpenBgpd extends BaseDaemon {
   }
 
   private neighborBlock(n: PeerNeighbor): string {
-    const v6session = n.address.includes(':');
     const fams = this.familiesOf(n);
     const lines = [
       `neighbor ${n.address} {`,
@@ -76,7 +75,15 @@ export class OpenBgpd extends BaseDaemon {
       const s = this.setArgs(a);
       lines.push(`network ${a.prefix}${s.length ? ` set { ${s.join(' ')} }` : ''}`);
     }
-    lines.push('', ...o.neighbors.map((n) => this.neighborBlock(n)), '', 'allow from any', 'allow to any', 'match to any set nexthop no-modify', '');
+    lines.push(
+      '',
+      ...o.neighbors.map((n) => this.neighborBlock(n)),
+      '',
+      'allow from any',
+      'allow to any',
+      'match to any set nexthop no-modify',
+      '',
+    );
     return lines.join('\n');
   }
 
@@ -109,10 +116,9 @@ export class OpenBgpd extends BaseDaemon {
   }
 
   async lastError(neighbor: string): Promise<string> {
-    const j = await this.neighborJson(neighbor);
-    const e = j.last_error;
-    if (e === undefined) return '';
-    return typeof e === 'string' ? e : JSON.stringify(e);
+    // The JSON output has no error fields; the text output has "Last error sent: …" / "Last error received: …".
+    const out = await this.bgpctl('show', 'neighbor', neighbor);
+    return [...out.matchAll(/Last error (sent|received):\s*(.*)/g)].map((m) => `${m[1]}: ${m[2]?.trim()}`).join('; ');
   }
 
   async routes(family: Family): Promise<Route[]> {
@@ -153,7 +159,6 @@ export class OpenBgpd extends BaseDaemon {
 
 interface ObgpNeighbor {
   state?: string;
-  last_error?: unknown;
   stats?: { message?: { received?: { updates?: number } } };
 }
 
@@ -178,7 +183,7 @@ export function parseObgpRib(r: ObgpRib): Route {
     as_path: (r.aspath ?? '').match(/\d+/g)?.map(Number) ?? [],
     med: r.med ?? r.metric ?? null,
     local_pref: r.localpref ?? null,
-    communities: r.communities ?? [],
+    communities: (r.communities ?? []).map(normaliseCommunity),
     large_communities: r.large_communities ?? [],
     best: Boolean(r.best),
   };

@@ -50,7 +50,12 @@ export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env
     execFile(
       cmd,
       args,
-      { timeout: opts.timeoutMs ?? 10_000, maxBuffer: 64 * 1024 * 1024, env: opts.env ?? process.env, killSignal: 'SIGKILL' },
+      {
+        timeout: opts.timeoutMs ?? 10_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: opts.env ?? process.env,
+        killSignal: 'SIGKILL',
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
@@ -216,10 +221,84 @@ export function communityToString(n: number): string {
   return `${Math.floor(n / 65536)}:${n % 65536}`;
 }
 
+const WELL_KNOWN_COMMUNITIES: Record<string, string> = {
+  gracefulshutdown: '65535:0',
+  acceptown: '65535:1',
+  llgrstale: '65535:6',
+  nollgr: '65535:7',
+  blackhole: '65535:666',
+  noexport: '65535:65281',
+  noadvertise: '65535:65282',
+  noexportsubconfed: '65535:65283',
+  localas: '65535:65283',
+  nopeer: '65535:65284',
+};
+
+/** Daemons print well-known communities by name (FRR "BLACKHOLE", OpenBGPD "NO_EXPORT"): back to "a:b". */
+export function normaliseCommunity(c: string): string {
+  if (/^\d+:\d+$/.test(c)) return c;
+  return WELL_KNOWN_COMMUNITIES[c.toLowerCase().replace(/[-_ ]/g, '')] ?? c;
+}
+
 export function familyOfPrefix(prefix: string): 'ipv4-unicast' | 'ipv6-unicast' {
   return prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
 }
 
 export function isV6(addr: string): boolean {
   return addr.includes(':');
+}
+
+const NOTIFICATION_CODES: Record<number, [string, Record<number, string>]> = {
+  1: ['Message Header Error', { 1: 'Connection Not Synchronized', 2: 'Bad Message Length', 3: 'Bad Message Type' }],
+  2: [
+    'OPEN Message Error',
+    {
+      1: 'Unsupported Version Number',
+      2: 'Bad Peer AS',
+      3: 'Bad BGP Identifier',
+      4: 'Unsupported Optional Parameter',
+      6: 'Unacceptable Hold Time',
+      7: 'Unsupported Capability',
+    },
+  ],
+  3: [
+    'UPDATE Message Error',
+    {
+      1: 'Malformed Attribute List',
+      2: 'Unrecognized Well-known Attribute',
+      3: 'Missing Well-known Attribute',
+      4: 'Attribute Flags Error',
+      5: 'Attribute Length Error',
+      6: 'Invalid ORIGIN Attribute',
+      8: 'Invalid NEXT_HOP Attribute',
+      9: 'Optional Attribute Error',
+      10: 'Invalid Network Field',
+      11: 'Malformed AS_PATH',
+    },
+  ],
+  4: ['Hold Timer Expired', {}],
+  5: ['Finite State Machine Error', {}],
+  6: [
+    'Cease',
+    {
+      1: 'Maximum Number of Prefixes Reached',
+      2: 'Administrative Shutdown',
+      3: 'Peer De-configured',
+      4: 'Administrative Reset',
+      5: 'Connection Rejected',
+      6: 'Other Configuration Change',
+      7: 'Connection Collision Resolution',
+      8: 'Out of Resources',
+      9: 'Hard Reset',
+    },
+  ],
+  7: ['ROUTE-REFRESH Message Error', { 1: 'Invalid Message Length' }],
+};
+
+/** "2/2 (OPEN Message Error / Bad Peer AS)" — RFC 4271 §4.5 and RFC 4486 names, for daemons that log only numbers. */
+export function notificationName(code: number, subcode: number): string {
+  const c = NOTIFICATION_CODES[code];
+  if (!c) return `${code}/${subcode}`;
+  const sub = c[1][subcode];
+  return `${code}/${subcode} (${c[0]}${sub ? ` / ${sub}` : ''})`;
 }
