@@ -1,0 +1,125 @@
+// FRR bgpd without zebra as the system under test: `/usr/lib/frr/bgpd -Z -S -l ADDR4 -l ADDR6 --vty_socket DIR`
+// (test-peers.md). Config for a plain transit:
+//   - `no bgp ebgp-requires-policy` (RFC 8212 would deny everything on eBGP without a policy);
+//   - `no bgp network import-check` and `disable-connected-check` (without zebra bgpd knows no connected routes;
+//     the neighbours are /32s on lo);
+//   - `advertisement-interval 0`: the `traditional` defaults wait up to 30 s (MRAI) between UPDATEs to an eBGP
+//     peer, which would measure a timer rather than the daemon; BIRD, GoBGP and OpenBGPD have no such pause;
+//   - every neighbour passive, both families activated.
+// Logging is at errors level: without zebra bgpd warns once per path ("zclient_send_message() failed").
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until } from './common.ts';
+
+const BGPD = '/usr/lib/frr/bgpd';
+
+function configText(c: SutConfig): string {
+  const lines = [
+    'frr defaults traditional',
+    'hostname bench-sut',
+    'log stdout errors',
+    '!',
+    `router bgp ${c.asn}`,
+    ` bgp router-id ${c.routerId}`,
+    ' no bgp ebgp-requires-policy',
+    ' no bgp network import-check',
+    ' no bgp default ipv4-unicast',
+  ];
+  const keepalive = Math.max(1, Math.floor(c.holdTime / 3));
+  for (const n of c.neighbors) {
+    lines.push(
+      ` neighbor ${n.address} remote-as ${n.asn}`,
+      ` neighbor ${n.address} update-source ${c.address4}`,
+      ` neighbor ${n.address} timers ${keepalive} ${c.holdTime}`,
+      ` neighbor ${n.address} disable-connected-check`,
+      ` neighbor ${n.address} passive`,
+      ` neighbor ${n.address} advertisement-interval 0`,
+    );
+  }
+  for (const afi of ['ipv4', 'ipv6']) {
+    lines.push(` address-family ${afi} unicast`);
+    for (const n of c.neighbors) lines.push(`  neighbor ${n.address} activate`);
+    lines.push(' exit-address-family');
+  }
+  lines.push('!', '');
+  return lines.join('\n');
+}
+
+class Frr implements Sut {
+  readonly name = 'frr';
+  private readonly c: SutConfig;
+  private d: Daemon | undefined;
+
+  constructor(c: SutConfig) {
+    this.c = c;
+  }
+
+  get pid(): number {
+    return this.d?.pid ?? -1;
+  }
+
+  async start(): Promise<void> {
+    const conf = join(this.c.dir, 'bgpd.conf');
+    await writeFile(conf, configText(this.c));
+    const d = new Daemon(
+      BGPD,
+      [
+        '-f',
+        conf,
+        '-i',
+        join(this.c.dir, 'bgpd.pid'),
+        '-Z',
+        '-S',
+        '-l',
+        this.c.address4,
+        '-l',
+        this.c.address6,
+        '-P',
+        '0',
+        '--vty_socket',
+        this.c.dir,
+        '--log',
+        'stdout',
+        '--log-level',
+        'errors',
+      ],
+      join(this.c.dir, 'bgpd.log'),
+    );
+    this.d = d;
+    await until(
+      async () => {
+        if (!d.running) throw new Error(`bgpd exited: ${d.logTail(1000)}`);
+        const r = await run('vtysh', ['--vty_socket', this.c.dir, '-c', 'show bgp summary json']);
+        return r.code === 0 && r.stdout.includes('{');
+      },
+      15_000,
+      'the FRR vty socket',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.d?.stop();
+  }
+
+  running(): boolean {
+    return this.d?.running ?? false;
+  }
+
+  logTail(max?: number): string {
+    return this.d?.logTail(max) ?? '';
+  }
+}
+
+export const frr: DaemonModule = {
+  name: 'frr',
+  async unavailable() {
+    const r = await run(BGPD, ['--version']);
+    return r.code === 0 ? null : `${BGPD} not runnable`;
+  },
+  async version() {
+    const r = await run(BGPD, ['--version']);
+    return `FRR ${r.stdout.split('\n')[0]?.replace(/^bgpd version /, '') ?? '?'}`;
+  },
+  create: (c) => new Frr(c),
+};

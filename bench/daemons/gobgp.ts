@@ -1,0 +1,102 @@
+// GoBGP 3 as the system under test: `gobgpd -f CONF.toml -l warn --api-hosts 127.0.0.1:50051 --pprof-disable`,
+// listening only on the SUT's addresses (local-address-list), every neighbour passive with both families. GoBGP's
+// defaults import and export everything, so no policy is configured.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until, which } from './common.ts';
+
+const API = '127.0.0.1:50051';
+
+function configText(c: SutConfig): string {
+  const out = [
+    '[global.config]',
+    `  as = ${c.asn}`,
+    `  router-id = "${c.routerId}"`,
+    '  port = 179',
+    `  local-address-list = ["${c.address4}", "${c.address6}"]`,
+    '',
+  ];
+  for (const n of c.neighbors) {
+    out.push(
+      '[[neighbors]]',
+      '  [neighbors.config]',
+      `    neighbor-address = "${n.address}"`,
+      `    peer-as = ${n.asn}`,
+      '  [neighbors.timers.config]',
+      `    hold-time = ${c.holdTime}`,
+      `    keepalive-interval = ${Math.max(1, Math.floor(c.holdTime / 3))}`,
+      '  [neighbors.transport.config]',
+      `    local-address = "${c.address4}"`,
+      '    passive-mode = true',
+      '  [[neighbors.afi-safis]]',
+      '    [neighbors.afi-safis.config]',
+      '      afi-safi-name = "ipv4-unicast"',
+      '  [[neighbors.afi-safis]]',
+      '    [neighbors.afi-safis.config]',
+      '      afi-safi-name = "ipv6-unicast"',
+      '',
+    );
+  }
+  return out.join('\n');
+}
+
+class GoBgp implements Sut {
+  readonly name = 'gobgp';
+  private readonly c: SutConfig;
+  private d: Daemon | undefined;
+
+  constructor(c: SutConfig) {
+    this.c = c;
+  }
+
+  get pid(): number {
+    return this.d?.pid ?? -1;
+  }
+
+  async start(): Promise<void> {
+    const conf = join(this.c.dir, 'gobgpd.toml');
+    await writeFile(conf, configText(this.c));
+    const d = new Daemon(
+      'gobgpd',
+      ['-f', conf, '-l', 'warn', '--api-hosts', API, '--pprof-disable'],
+      join(this.c.dir, 'gobgpd.log'),
+    );
+    this.d = d;
+    await until(
+      async () => {
+        if (!d.running) throw new Error(`gobgpd exited: ${d.logTail(1000)}`);
+        return (
+          (await run('gobgp', ['-u', API.split(':')[0] ?? '', '-p', API.split(':')[1] ?? '', 'global'])).code === 0
+        );
+      },
+      15_000,
+      'the gobgpd API',
+    );
+  }
+
+  async stop(): Promise<void> {
+    // Stopping one that holds a full table gracefully takes > 10 s (test-peers.md); its state is not needed.
+    await this.d?.stop(1000);
+  }
+
+  running(): boolean {
+    return this.d?.running ?? false;
+  }
+
+  logTail(max?: number): string {
+    return this.d?.logTail(max) ?? '';
+  }
+}
+
+export const gobgp: DaemonModule = {
+  name: 'gobgp',
+  async unavailable() {
+    return (await which('gobgpd')) && (await which('gobgp')) ? null : 'gobgpd/gobgp not installed';
+  },
+  async version() {
+    const r = await run('gobgpd', ['--version']);
+    return r.stdout.trim().replace(/^gobgpd version /, 'GoBGP ');
+  },
+  create: (c) => new GoBgp(c),
+};
