@@ -56,7 +56,12 @@ function options(me: Side, peer: Side, peerAsn = 65000 + peer.octet): PeerOption
 }
 
 /** Everything the tsbgp tests need from a harness, exercised between two real daemons A and B. */
-function pair(name: string, aSide: Side, bSide: Side, known: { noRefreshAnswer?: string } = {}) {
+function pair(
+  name: string,
+  aSide: Side,
+  bSide: Side,
+  known: { noRefreshAnswer?: string; noNotificationReport?: string } = {},
+) {
   describe(name, { skip: !want(name) }, () => {
     let a: PeerDaemon;
     let b: PeerDaemon;
@@ -184,7 +189,7 @@ function pair(name: string, aSide: Side, bSide: Side, known: { noRefreshAnswer?:
       await a.waitEstablished(b4, 40_000);
     });
 
-    it('wrong peer AS: B reports the NOTIFICATION A sends', async () => {
+    it('wrong peer AS: B reports the NOTIFICATION A sends', { skip: known.noNotificationReport }, async () => {
       await a.stop();
       const wrong = new aSide.ctor({ ...options(aSide, bSide, 64999), hold_time: 9 });
       a = wrong;
@@ -214,7 +219,15 @@ function pair(name: string, aSide: Side, bSide: Side, known: { noRefreshAnswer?:
   });
 }
 
-pair('bird-gobgp', { ctor: Bird, octet: 12 }, { ctor: GoBgp, octet: 32 });
+pair(
+  'bird-gobgp',
+  { ctor: Bird, octet: 12 },
+  { ctor: GoBgp, octet: 32 },
+  {
+    noNotificationReport:
+      'GoBGP logs a NOTIFICATION received in OpenConfirm only as an invalid message, without its codes',
+  },
+);
 pair('gobgp-bird', { ctor: GoBgp, octet: 32 }, { ctor: Bird, octet: 12 });
 pair(
   'frr-openbgpd',
@@ -232,7 +245,7 @@ pair(
   { ctor: Bird, octet: 12 },
   { ctor: ExaBgp, octet: 52 },
   {
-    noRefreshAnswer: 'ExaBGP does not re-send API-announced routes when BIRD asks for a refresh',
+    noRefreshAnswer: 'BIRD counts no new updates from ExaBGP after its ROUTE-REFRESH',
   },
 );
 pair('frr-bird', { ctor: Frr, octet: 22 }, { ctor: Bird, octet: 12 });
