@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, run, runOk, waitFor } from './util.ts';
+import { ManagedProcess, run, runOk, WaitAbort, waitFor } from './util.ts';
 
 export function birdProtoName(address: string): string {
   return `n_${address.replace(/[^0-9a-zA-Z]/g, '_')}`;
@@ -120,7 +120,7 @@ export class Bird extends BaseDaemon {
     const proc = this.proc;
     await waitFor(
       async () => {
-        if (!proc.running) throw new Error(`bird exited: ${proc.logTail(1000)}`);
+        if (!proc.running) throw new WaitAbort(`bird exited: ${proc.logTail(1000)}`);
         return (await run('birdc', ['-s', this.ctl, 'show', 'status'])).stdout.includes('Daemon is up');
       },
       { timeoutMs: 10_000, what: 'bird control socket' },

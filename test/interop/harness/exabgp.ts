@@ -13,7 +13,7 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, waitFor } from './util.ts';
+import { ManagedProcess, WaitAbort, waitFor } from './util.ts';
 
 const API_PY = `# tsbgp interop harness: ExaBGP API process (see test/interop/harness/exabgp.ts)
 import os, sys, threading, time
@@ -142,7 +142,7 @@ ${this.opts.neighbors.map((n) => this.neighborConf(n)).join('\n')}`;
     // Ready once its API process runs (commands are queued in a file, so nothing is lost before that).
     await waitFor(
       () => {
-        if (!proc.running) throw new Error(`exabgp exited: ${proc.logTail(2000)}`);
+        if (!proc.running) throw new WaitAbort(`exabgp exited: ${proc.logTail(2000)}`);
         return existsSync(join(this.dir, 'api.ready'));
       },
       { timeoutMs: 15_000, what: 'exabgp to start its API process' },

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { communityToString, ManagedProcess, notificationName, run, runOk, waitFor } from './util.ts';
+import { communityToString, ManagedProcess, notificationName, run, runOk, WaitAbort, waitFor } from './util.ts';
 
 const STATES: SessionState[] = ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'];
 
@@ -81,7 +81,7 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
     const proc = this.proc;
     await waitFor(
       async () => {
-        if (!proc.running) throw new Error(`gobgpd exited: ${proc.logTail(1000)}`);
+        if (!proc.running) throw new WaitAbort(`gobgpd exited: ${proc.logTail(1000)}`);
         return (await run('gobgp', ['-p', String(this.apiPort), 'global'])).code === 0;
       },
       { timeoutMs: 10_000, what: 'gobgpd API' },

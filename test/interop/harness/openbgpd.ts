@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, normaliseCommunity, run, runOk, waitFor } from './util.ts';
+import { ManagedProcess, normaliseCommunity, run, runOk, WaitAbort, waitFor } from './util.ts';
 
 export class OpenBgpd extends BaseDaemon {
   readonly name = 'openbgpd';
@@ -97,7 +97,7 @@ export class OpenBgpd extends BaseDaemon {
     const proc = this.proc;
     await waitFor(
       async () => {
-        if (!proc.running) throw new Error(`bgpd exited: ${proc.logTail(1000)}`);
+        if (!proc.running) throw new WaitAbort(`bgpd exited: ${proc.logTail(1000)}`);
         return (await run('bgpctl', ['-s', this.sock, 'show', 'summary'])).code === 0;
       },
       { timeoutMs: 10_000, what: 'OpenBGPD control socket' },

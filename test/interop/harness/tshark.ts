@@ -3,7 +3,7 @@
 // Each capture filters on one pair of addresses, so the test files stay independent when they run in parallel.
 
 import { join } from 'node:path';
-import { ManagedProcess, runOk, tempDir, waitFor } from './util.ts';
+import { ManagedProcess, runOk, tempDir, WaitAbort, waitFor } from './util.ts';
 
 export interface CaptureSummary {
   /** BGP messages by type name (OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH). */
@@ -39,7 +39,7 @@ export class Capture {
     });
     await waitFor(
       () => {
-        if (!proc.running) throw new Error(`tshark exited: ${proc.logTail(1000)}`);
+        if (!proc.running) throw new WaitAbort(`tshark exited: ${proc.logTail(1000)}`);
         return proc.logTail(4000).includes('Capturing on');
       },
       { timeoutMs: 15_000, what: 'tshark to start capturing' },

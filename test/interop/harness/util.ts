@@ -9,6 +9,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Thrown inside a waitFor() callback to stop waiting at once (e.g. the daemon being waited for has exited). */
+export class WaitAbort extends Error {}
+
 /** Polls `fn` until it returns something other than undefined/false/null; throws after `timeoutMs` with the last value. */
 export async function waitFor<T>(
   fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
@@ -24,6 +27,7 @@ export async function waitFor<T>(
       if (v !== undefined && v !== null && v !== false) return v as T;
       lastError = undefined;
     } catch (err) {
+      if (err instanceof WaitAbort) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {
