@@ -407,7 +407,12 @@ describe('propagation', () => {
     assert.equal(changes.length, 4);
     assert.equal(changes[0]?.best?.prefix, '203.0.113.0/24');
     assert.equal(changes[0]?.best?.reason, 'only-path');
-    assert.deepEqual(changes[3], { family: 'ipv4-unicast', prefix: key('203.0.115.0/24'), best: null });
+    assert.deepEqual(changes[3], {
+      family: 'ipv4-unicast',
+      prefix: key('203.0.115.0/24'),
+      best: null,
+      previousFrom: '192.0.2.1',
+    });
   });
 });
 

@@ -21,11 +21,13 @@ import {
   type CodecContext,
   FAMILIES,
   type Family,
+  formatPrefix,
   numberToIPv4,
   type PathAttributes,
   type PrefixKey,
   parseIP,
   parsePrefix,
+  prefixContains,
   type RouteBatch,
   type UpdateMessage,
 } from '../wire/index.ts';
@@ -39,6 +41,7 @@ import {
   stepReason,
 } from './decision.ts';
 import { type UpdateEncoder, wireEncoder } from './encoder.ts';
+import { type ExplainedRouteView, type ExplainResult, explainRanking } from './explain.ts';
 import { canExport, type ExportPeer, exportRoute } from './export.ts';
 import {
   attributesKey,
@@ -51,6 +54,19 @@ import {
   SourceTable,
   sourceKey,
 } from './intern.ts';
+import {
+  CursorError,
+  type DecodedCursor,
+  decodeCursor,
+  encodeCursor,
+  filterSignature,
+  fromIndexOf,
+  hasPathFilter,
+  PathMatcher,
+  type RibFilter,
+  type RibPage,
+  type RibSearchResult,
+} from './query.ts';
 import type { BestChange, LocalRoute, RibCounts, RibPeer, RibPeerSession, RouteView } from './types.ts';
 import { routeView } from './view.ts';
 
@@ -86,6 +102,19 @@ export interface ExplainedRoute extends RouteView {
 }
 
 type Entry = Path | Path[];
+
+/** A search() walk to resume: the live table iterator, and the next matching prefix it already looked at. */
+interface SearchCursor {
+  table: Map<PrefixKey, Entry>;
+  iter: Iterator<[PrefixKey, Entry]>;
+  /** The first matching prefix of the next page (found while looking ahead), or null. */
+  pending: PrefixKey | null;
+  /** Table entries consumed by the iterator so far. */
+  consumed: number;
+}
+
+/** How many search cursors keep their live iterator (one per client paging at the same time, roughly). */
+const SEARCH_CURSORS = 64;
 
 function famIndex(f: Family): number {
   return f === 'ipv4-unicast' ? 0 : 1;
@@ -198,7 +227,8 @@ export class Rib {
   private readonly routerIdText: string;
   private readonly clusterIdText: string;
   private readonly clusterId: number;
-  private readonly onBestChange: ((c: BestChange) => void) | undefined;
+  /** Mutable (setBestChangeListener): views are built per change only while someone listens. */
+  private onBestChange: ((c: BestChange) => void) | undefined;
   private readonly onPending: ((peerId: string) => void) | undefined;
   private readonly encoder: UpdateEncoder;
   private readonly sources = new SourceTable();
@@ -210,6 +240,8 @@ export class Rib {
   private readonly established: PeerState[] = [];
   private readonly collector = new Collector();
   private queryCursor: { family: Family; lastKey: PrefixKey; iter: Iterator<[PrefixKey, Entry]> } | null = null;
+  /** Live iterators of recent search() cursors (query.ts), oldest first; at most SEARCH_CURSORS. */
+  private readonly searchCursors = new Map<string, SearchCursor>();
 
   constructor(opts: RibOptions) {
     this.localAsn = opts.localAsn;
@@ -528,7 +560,8 @@ export class Rib {
         }
         best = routeView(family, key, newBest, true, this.peers[ns!.peer]?.address ?? '', reason);
       }
-      this.onBestChange({ family, prefix: key, best });
+      const previousFrom = os === undefined ? null : (this.peers[os.peer]?.address ?? null);
+      this.onBestChange({ family, prefix: key, best, previousFrom });
     }
   }
 
@@ -796,4 +829,221 @@ export class Rib {
       lost_to: r.lostTo === null ? null : ranked.findIndex((q) => q.path === r.lostTo),
     }));
   }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // API queries (issue 3): filtered, paged search; step-by-step explain; watchers; output queue depth.
+
+  /** Sets or clears the best-change listener. While none is set, a best-path change builds no RouteView. */
+  setBestChangeListener(fn: ((c: BestChange) => void) | undefined): void {
+    this.onBestChange = fn;
+  }
+
+  /** Prefixes waiting to be sent to the peer: changed best paths, plus what the initial dump has not reached yet. */
+  outQueue(id: string): number {
+    const peer = this.byId.get(id);
+    if (peer === undefined || !peer.established) return 0;
+    let n = 0;
+    for (let f = 0; f < 2; f++) {
+      const st = peer.out[f];
+      if (st === null || st === undefined) continue;
+      n += st.dirty.size;
+      if (st.dump !== null) n += Math.max(0, this.tables[f]!.size - st.adjOut.size);
+    }
+    return n;
+  }
+
+  private peerIndexByAddress(address: string): number | undefined {
+    for (const p of this.peers) if (p !== undefined && p.idx !== LOCAL_PEER && p.address === address) return p.idx;
+    return undefined;
+  }
+
+  /**
+   * Paths of the family that pass `filter`, best first per prefix, in table order, one page at a time (query.ts
+   * explains the cursor). Throws CursorError for a cursor that is malformed or of the other family.
+   */
+  search(family: Family, filter: RibFilter, page: RibPage): RibSearchResult {
+    const f = famIndex(family);
+    const table = this.tables[f]!;
+    const fromIndex = fromIndexOf(filter.from, (a) => this.peerIndexByAddress(a));
+    const matcher = hasPathFilter(filter) ? new PathMatcher(filter, fromIndex) : null;
+    const outer = filter.longer === true ? filter.prefix : undefined;
+    if (filter.prefix !== undefined && outer === undefined) {
+      const cur = table.get(filter.prefix);
+      const routes: RouteView[] = [];
+      if (cur !== undefined) this.pushMatching(routes, family, filter.prefix, cur, matcher);
+      return { total: routes.length, routes, next_cursor: null };
+    }
+    const sig = filterSignature(filter, fromIndex);
+    let decoded: DecodedCursor | null = null;
+    if (page.cursor !== undefined) {
+      decoded = decodeCursor(page.cursor);
+      if (decoded.family !== f) throw new CursorError('the cursor belongs to the other family');
+    }
+    const onlyFrom = fromIndex !== null && matcher !== null && !hasAttributeFilter(filter);
+    let total: number;
+    let carried = true;
+    if (outer === undefined && matcher === null) {
+      total = this.pathCount[f]!;
+      carried = false;
+    } else if (outer === undefined && onlyFrom) {
+      total = fromIndex! < 0 ? 0 : (this.peers[fromIndex!]?.received[f] ?? 0);
+      carried = false;
+    } else if (decoded !== null && decoded.total !== null && decoded.sig === sig) {
+      total = decoded.total;
+    } else {
+      total = this.countMatching(table, outer, matcher);
+    }
+
+    let st: SearchCursor;
+    const cached = page.cursor === undefined ? undefined : this.searchCursors.get(page.cursor);
+    if (decoded === null) {
+      st = { table, iter: table.entries(), pending: null, consumed: 0 };
+    } else if (cached !== undefined && cached.table === table) {
+      this.searchCursors.delete(page.cursor!);
+      st = cached;
+    } else {
+      st = this.seek(table, decoded);
+    }
+    const routes: RouteView[] = [];
+    let lastKey: PrefixKey | null = null;
+    let lastOrdinal = decoded?.ordinal ?? 0;
+    if (st.pending !== null) {
+      const key = st.pending;
+      st.pending = null;
+      const cur = table.get(key);
+      if (cur !== undefined && this.pushMatching(routes, family, key, cur, matcher) > 0) {
+        lastKey = key;
+        lastOrdinal = st.consumed;
+      }
+    }
+    let done = false;
+    while (routes.length < page.limit) {
+      const r = st.iter.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      st.consumed++;
+      const key = r.value[0];
+      if (outer !== undefined && !prefixContains(outer, key)) continue;
+      if (this.pushMatching(routes, family, key, r.value[1], matcher) > 0) {
+        lastKey = key;
+        lastOrdinal = st.consumed;
+      }
+    }
+    // Look ahead to the next matching prefix, so the last page says so (next_cursor null) instead of an empty page.
+    let next: string | null = null;
+    if (!done && lastKey !== null) {
+      for (;;) {
+        const r = st.iter.next();
+        if (r.done) break;
+        st.consumed++;
+        const key = r.value[0];
+        if (outer !== undefined && !prefixContains(outer, key)) continue;
+        if (this.anyMatch(r.value[1], matcher)) {
+          st.pending = key;
+          break;
+        }
+      }
+      if (st.pending !== null) {
+        next = encodeCursor({ family: f, ordinal: lastOrdinal, total: carried ? total : null, sig, key: lastKey });
+        this.searchCursors.set(next, st);
+        if (this.searchCursors.size > SEARCH_CURSORS) {
+          this.searchCursors.delete(this.searchCursors.keys().next().value!);
+        }
+      }
+    }
+    return { total, routes, next_cursor: next };
+  }
+
+  /** Resumes a cursor whose live iterator is gone: after its prefix, or at its ordinal if the prefix was withdrawn. */
+  private seek(table: Map<PrefixKey, Entry>, d: DecodedCursor): SearchCursor {
+    const iter = table.entries();
+    let consumed = 0;
+    for (;;) {
+      const r = iter.next();
+      if (r.done) break;
+      consumed++;
+      if (r.value[0] === d.key) return { table, iter, pending: null, consumed };
+    }
+    const again = table.entries();
+    let n = 0;
+    while (n < d.ordinal && !again.next().done) n++;
+    return { table, iter: again, pending: null, consumed: n };
+  }
+
+  private anyMatch(cur: Entry, matcher: PathMatcher | null): boolean {
+    if (matcher === null) return true;
+    if (!Array.isArray(cur)) return matcher.matches(cur.src);
+    for (const p of cur) if (matcher.matches(p.src)) return true;
+    return false;
+  }
+
+  /** Appends the views of the prefix's paths that pass `matcher` (ranked over all its paths); returns how many. */
+  private pushMatching(
+    out: RouteView[],
+    family: Family,
+    key: PrefixKey,
+    cur: Entry,
+    matcher: PathMatcher | null,
+  ): number {
+    if (!this.anyMatch(cur, matcher)) return 0;
+    if (!Array.isArray(cur)) {
+      out.push(this.view(family, key, cur, true, stepReason(0)));
+      return 1;
+    }
+    let n = 0;
+    const ranked = rankPaths(cur, this.peers);
+    for (let i = 0; i < ranked.length; i++) {
+      const r = ranked[i]!;
+      if (matcher !== null && !matcher.matches(r.path.src)) continue;
+      out.push(this.view(family, key, r.path, i === 0, r.reason));
+      n++;
+    }
+    return n;
+  }
+
+  private countMatching(
+    table: Map<PrefixKey, Entry>,
+    outer: PrefixKey | undefined,
+    matcher: PathMatcher | null,
+  ): number {
+    let n = 0;
+    for (const [key, cur] of table) {
+      if (outer !== undefined && !prefixContains(outer, key)) continue;
+      if (!Array.isArray(cur)) {
+        if (matcher === null || matcher.matches(cur.src)) n++;
+      } else {
+        for (const p of cur) if (matcher === null || matcher.matches(p.src)) n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Every candidate path of a prefix, best first, each with the decision step that ranked it, the path it lost
+   * to, and the step-by-step comparison (explain.ts); null when the prefix is not in the Loc-RIB.
+   */
+  explainSteps(family: Family, key: PrefixKey): ExplainResult | null {
+    const cur = this.tables[famIndex(family)]!.get(key);
+    if (cur === undefined) return null;
+    const ranked = rankPaths(Array.isArray(cur) ? cur : [cur], this.peers);
+    const text = { address: (i: number) => this.peers[i]?.address ?? '' };
+    const candidates = explainRanking(ranked, this.peers, text).map(
+      (c): ExplainedRouteView => ({
+        ...this.view(family, key, c.path, c.rank === 0, c.decidedBy),
+        rank: c.rank,
+        decided_by: c.decidedBy,
+        reason: c.sentence,
+        lost_to: c.lostTo,
+        compared_with: c.against,
+        steps: c.steps,
+      }),
+    );
+    return { prefix: formatPrefix(family, key), best: 0, candidates };
+  }
+}
+
+function hasAttributeFilter(f: RibFilter): boolean {
+  return (f.communities?.length ?? 0) > 0 || (f.largeCommunities?.length ?? 0) > 0 || f.asPath !== undefined;
 }

@@ -68,4 +68,6 @@ export interface BestChange {
   prefix: PrefixKey;
   /** null when the prefix is gone from the Loc-RIB. */
   best: RouteView | null;
+  /** Where the previous best path came from (neighbour address or "local"); null when the prefix is new. */
+  previousFrom?: string | null;
 }
