@@ -200,9 +200,10 @@ export function parseBirdRoutes(out: string): Route[] {
   for (const line of out.split('\n')) {
     // "203.0.113.0/24       unicast [n_198_51_100_11 00:54:38.937 from 198.51.100.11] * (100) [AS65011i]"
     // A second route for the same prefix starts with blanks instead of the prefix.
-    const head = /^(\S+\/\d+)?\s+(?:unicast|unreachable|blackhole|prohibit|multipath)?\s*\[(\S+) [^\]]*\](\s+\*)?/.exec(
-      line,
-    );
+    const head =
+      /^(\S+\/\d+)?\s+(?:unicast|unreachable|blackhole|prohibit|multipath)?\s*\[(\S+) [^\]]*?(?:from (\S+))?\](\s+\*)?/.exec(
+        line,
+      );
     if (head && !line.startsWith('\t') && /\[\S+ /.test(line)) {
       flush();
       if (head[1]) prefix = head[1];
@@ -214,7 +215,8 @@ export function parseBirdRoutes(out: string): Route[] {
         local_pref: null,
         communities: [],
         large_communities: [],
-        best: Boolean(head[3]),
+        best: Boolean(head[4]),
+        from: head[3] ?? '',
         bgp: false,
       };
       continue;

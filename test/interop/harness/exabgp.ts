@@ -166,6 +166,7 @@ ${this.opts.neighbors.map((n) => this.neighborConf(n)).join('\n')}`;
     if (a.local_pref !== undefined) parts.push('local-preference', String(a.local_pref));
     if (a.communities?.length) parts.push('community', `[ ${a.communities.join(' ')} ]`);
     if (a.large_communities?.length) parts.push('large-community', `[ ${a.large_communities.join(' ')} ]`);
+    if (a.as_path?.length) parts.push('as-path', `[ ${a.as_path.join(' ')} ]`);
     return parts.join(' ');
   }
 
@@ -233,7 +234,7 @@ ${this.opts.neighbors.map((n) => this.neighborConf(n)).join('\n')}`;
       for (const [nh, nlris] of Object.entries(byNextHop)) {
         for (const n of nlris) {
           const prefix = nlriOf(n);
-          table.set(`${peer} ${prefix}`, exaRoute(prefix, nh, u.attribute ?? {}));
+          table.set(`${peer} ${prefix}`, exaRoute(prefix, nh, u.attribute ?? {}, peer));
         }
       }
     }
@@ -279,7 +280,7 @@ export function exaAsPath(a: ExaAttributes['as-path']): number[] {
   return Object.values(a).flatMap((s) => s.value);
 }
 
-function exaRoute(prefix: string, nh: string, a: ExaAttributes): Route {
+function exaRoute(prefix: string, nh: string, a: ExaAttributes, from: string): Route {
   return {
     prefix,
     next_hop: nh,
@@ -289,5 +290,6 @@ function exaRoute(prefix: string, nh: string, a: ExaAttributes): Route {
     communities: (a.community ?? []).map(([x, y]) => `${x}:${y}`),
     large_communities: (a['large-community'] ?? []).map(([x, y, z]) => `${x}:${y}:${z}`),
     best: true,
+    from,
   };
 }

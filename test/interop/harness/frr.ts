@@ -259,5 +259,6 @@ export function parseFrrPath(prefix: string, p: FrrPath): Route {
     communities: p.community?.string ? p.community.string.split(' ').map(normaliseCommunity) : [],
     large_communities: p.largeCommunity?.string ? p.largeCommunity.string.split(' ') : [],
     best: Boolean(p.bestpath?.overall),
+    from: p.peer?.peerId ?? '',
   };
 }

@@ -217,6 +217,7 @@ export function parseGoBgpPath(prefix: string, p: GoBgpPath): Route {
     communities: [],
     large_communities: [],
     best: Boolean(p.best),
+    from: p['neighbor-ip'] ?? '',
   };
   for (const a of p.attrs) {
     switch (a.type) {

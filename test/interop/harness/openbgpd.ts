@@ -186,5 +186,6 @@ export function parseObgpRib(r: ObgpRib): Route {
     communities: (r.communities ?? []).map(normaliseCommunity),
     large_communities: r.large_communities ?? [],
     best: Boolean(r.best),
+    from: r.neighbor?.remote_addr ?? '',
   };
 }

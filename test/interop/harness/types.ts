@@ -16,6 +16,8 @@ export interface Route {
   large_communities: string[];
   /** The daemon marks it best (true when the daemon shows only best paths). */
   best: boolean;
+  /** The neighbour (session address) the route was learned from. */
+  from: string;
 }
 
 /** A route for the peer to originate. */
@@ -30,6 +32,8 @@ export interface Announcement {
   communities?: string[];
   /** "global:local1:local2" */
   large_communities?: string[];
+  /** Whole AS_PATH to send (ExaBGP only, which sends it as given). */
+  as_path?: number[];
 }
 
 export interface PeerNeighbor {
