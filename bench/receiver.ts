@@ -247,6 +247,7 @@ export interface ReceiverSessionReport {
   v6: number;
   updates: number;
   bytes: number;
+  reads: number;
   announced: number;
   withdrawn: number;
   endOfRib: boolean;
@@ -317,6 +318,7 @@ function runChild(): void {
           v6: x.rib.v6.size,
           updates: x.s.updatesIn,
           bytes: x.s.bytesIn,
+          reads: x.s.readsIn,
           announced: x.rib.announced,
           withdrawn: x.rib.withdrawn,
           endOfRib: x.rib.endOfRib4 && x.rib.endOfRib6,

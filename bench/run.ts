@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     'per-sender': { type: 'string', default: '50000' },
     'ebgp-senders': { type: 'boolean', default: false },
     'api-routes': { type: 'string', default: '100000' },
+    coalesce: { type: 'string', default: '0' },
     'no-save': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -184,6 +185,24 @@ function printTable(title: string, runs: RunRecord[]): void {
       r.status === 'skipped' ? '—' : `${fmt(r.sender_cpu_s, 1)}/${fmt(r.receiver_cpu_s, 1)}`,
     ]);
   }
+  // Scenario 5: the churn phase's own columns (wall s above is the initial table load).
+  if (runs.some((r) => r.extra?.churn)) {
+    (rows[0] as string[]).push('churn lag p50/p99/max ms', 'RSS growth MB', 'converged s');
+    for (const [i, r] of runs.entries()) {
+      const c = r.extra?.churn as
+        | {
+            lag_ms: { p50: number; p99: number; max: number };
+            rss_growth_mb: number | null;
+            converged_after_churn_s: number | null;
+          }
+        | undefined;
+      (rows[i + 1] as string[]).push(
+        c ? `${fmt(c.lag_ms.p50, 1)}/${fmt(c.lag_ms.p99, 1)}/${fmt(c.lag_ms.max, 1)}` : '—',
+        c ? fmt(c.rss_growth_mb, 1) : '—',
+        c ? fmt(c.converged_after_churn_s, 3) : '—',
+      );
+    }
+  }
   const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   console.log(`\n${title}`);
   for (const [i, r] of rows.entries()) {
@@ -195,7 +214,6 @@ function printTable(title: string, runs: RunRecord[]): void {
   for (const r of runs) {
     if (r.note) console.log(`  ${r.daemon}: ${r.note.split('\n')[0]}`);
     for (const d of r.drops.slice(0, 5)) console.log(`  ${r.daemon}: DROP ${d.who} at ${d.at_s} s: ${d.reason}`);
-    if (r.extra?.churn) console.log(`  ${r.daemon}: churn ${JSON.stringify(r.extra.churn)}`);
   }
 }
 
@@ -214,6 +232,7 @@ async function main(): Promise<number> {
     apiRoutes4: Number(args['api-routes']),
     churnRate: Number(args['churn-rate']),
     churnSeconds: Number(args['churn-seconds']),
+    coalesceMs: Number(args.coalesce),
     verbose: args.verbose,
   };
   if (!(o.scale > 0)) throw new Error('--scale must be > 0');

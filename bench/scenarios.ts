@@ -49,6 +49,8 @@ export interface BenchOptions {
   apiRoutes4: number;
   churnRate: number;
   churnSeconds: number;
+  /** Receiver read coalescing (ms), see bgp.ts. */
+  coalesceMs: number;
   verbose: boolean;
 }
 
@@ -282,6 +284,7 @@ export async function runPlan(
       asn: 65101 + j,
       routerId: receiverAddr(j),
       holdTime: o.holdTime,
+      coalesceMs: o.coalesceMs,
       ...expect(j),
     }));
     receiver = startReceiverChild();
@@ -380,7 +383,7 @@ export async function runPlan(
       const last = Math.max(...done.map((e) => e.t));
       rec.wall_s = r3((last - t0) / 1000);
       if (done.length > 1) rec.receiver_times_s = done.map((e) => r3((e.t - t0) / 1000)).sort((a, b) => a - b);
-      rec.prefixes_per_s = Math.round(((plan.expect4 + plan.expect6) * nReceivers) / ((last - t0) / 1000));
+      rec.prefixes_per_s = Math.round(rSpecs.reduce((a, x) => a + x.expect4 + x.expect6, 0) / ((last - t0) / 1000));
     } else {
       const prog = [...receiver.events].reverse().find((e) => e.ev === 'progress') as
         | Extract<ReceiverEvent, { ev: 'progress' }>
@@ -453,6 +456,7 @@ function summarize(sessions: ReceiverSessionReport[]) {
           v6: first.v6,
           updates: first.updates,
           bytes: first.bytes,
+          reads: first.reads,
           announced: first.announced,
           withdrawn: first.withdrawn,
           end_of_rib: first.endOfRib,
