@@ -48,6 +48,13 @@ export interface GlobalConfig {
 
 export interface ApiConfig {
   listen: ListenAddress;
+  /** Largest request body accepted by the write endpoints, in bytes (a batch of routes). */
+  bodyLimit: number;
+}
+
+export interface StateConfig {
+  /** The SQLite file of durable runtime state (store.ts); relative paths are relative to the working directory. */
+  path: string;
 }
 
 export interface NeighborConfig {
@@ -97,6 +104,7 @@ export interface DaemonConfig {
   source: string | null;
   global: GlobalConfig;
   api: ApiConfig;
+  state: StateConfig;
   neighbors: NeighborConfig[];
   routes: RouteConfig[];
 }
@@ -108,6 +116,9 @@ export type ConfigResult = { ok: true; config: DaemonConfig } | { ok: false; err
 
 export const DEFAULT_BGP_LISTEN = ['0.0.0.0:179', '[::]:179'] as const;
 export const DEFAULT_API_LISTEN = '127.0.0.1:8179';
+/** 256 MiB: a batch of a million routes in one POST /api/v1/routes. */
+export const DEFAULT_API_BODY_LIMIT = 256 * 1024 * 1024;
+export const DEFAULT_STATE_PATH = 'data/tsbgp.db';
 
 /**
  * The built-in configuration used when `tsbgp daemon` runs without --config: a private AS, BGP on an
@@ -237,6 +248,12 @@ const globalSchema = table({
 
 const apiSchema = table({
   listen: listenAddress().optional(),
+  // V8 strings stop at 2^29 characters: a larger JSON body could not be parsed anyway.
+  body_limit: int(1024, 512 * 1024 * 1024, 'expected an integer number of bytes 1024..536870912').optional(),
+});
+
+const stateSchema = table({
+  path: checked(str('a file path'), (v) => (v.length > 0 && !v.includes('\0') ? null : 'expected a file path')),
 });
 
 const familySchema = z.enum(FAMILIES, { error: `expected one of ${FAMILIES.map((f) => `"${f}"`).join(', ')}` });
@@ -312,6 +329,7 @@ const configSchema = z.strictObject(
   {
     global: globalSchema,
     api: apiSchema.optional(),
+    state: stateSchema.optional(),
     neighbors: listOf(neighborSchema, 'neighbor tables ([[neighbors]])').optional(),
     routes: listOf(routeSchema, 'route tables ([[routes]])').optional(),
   },
@@ -338,6 +356,7 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
     '': configSchema.shape,
     global: globalSchema.shape,
     api: apiSchema.shape,
+    state: stateSchema.shape,
     neighbors: neighborSchema.shape,
     routes: routeSchema.shape,
   };
@@ -530,29 +549,13 @@ function normalize(raw: RawConfig, source: string | null): DaemonConfig {
   if (g.hostname !== undefined) global.hostname = g.hostname;
   if (g.cluster_id !== undefined) global.clusterId = g.cluster_id;
 
-  const api: ApiConfig = { listen: parseListen(raw.api?.listen ?? DEFAULT_API_LISTEN) as ListenAddress };
+  const api: ApiConfig = {
+    listen: parseListen(raw.api?.listen ?? DEFAULT_API_LISTEN) as ListenAddress,
+    bodyLimit: raw.api?.body_limit ?? DEFAULT_API_BODY_LIMIT,
+  };
+  const state: StateConfig = { path: raw.state?.path ?? DEFAULT_STATE_PATH };
 
-  const neighbors = (raw.neighbors ?? []).map((n): NeighborConfig => {
-    const out: NeighborConfig = {
-      address: normalizeAddress(n.address)!,
-      asn: n.asn,
-      port: n.port ?? 179,
-      passive: n.passive ?? false,
-      holdTime: n.hold_time ?? 90,
-      connectRetry: n.connect_retry ?? 30,
-      families: n.families ? [...n.families] : [...FAMILIES],
-      enabled: n.enabled ?? true,
-      routeReflectorClient: n.route_reflector_client ?? false,
-      addPathReceive: n.add_path_receive ?? false,
-      gracefulRestart: n.graceful_restart ?? true,
-      restartTime: n.restart_time ?? 120,
-    };
-    if (n.description !== undefined) out.description = n.description;
-    if (n.local_address !== undefined) out.localAddress = normalizeAddress(n.local_address)!;
-    if (n.next_hop_ipv6 !== undefined) out.nextHopIpv6 = normalizeAddress(n.next_hop_ipv6)!;
-    if (n.next_hop_ipv4 !== undefined) out.nextHopIpv4 = normalizeAddress(n.next_hop_ipv4)!;
-    return out;
-  });
+  const neighbors = (raw.neighbors ?? []).map(normalizeNeighbor);
 
   const routes = (raw.routes ?? []).map((r): RouteConfig => {
     const { family, key } = parsePrefix(r.prefix, true);
@@ -580,5 +583,115 @@ function normalize(raw: RawConfig, source: string | null): DaemonConfig {
     return out;
   });
 
-  return { source, global, api, neighbors, routes };
+  return { source, global, api, state, neighbors, routes };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One neighbour at a time: the API adds and changes neighbours with the keys of a [[neighbors]] table, validated
+// by the same schema and cross-field rules as the file, and the overlay (overlay.ts) merges them with the file's.
+
+/** A [[neighbors]] table as written, after schema validation. */
+export type NeighborFields = z.infer<typeof neighborSchema>;
+
+/** Every key a [[neighbors]] table may have. */
+export const NEIGHBOR_KEYS: readonly string[] = Object.keys(neighborSchema.shape);
+
+/** A problem with one key of a request or table (`field` is e.g. "hold_time" or "families[1]"). */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+function normalizeNeighbor(n: NeighborFields): NeighborConfig {
+  const out: NeighborConfig = {
+    address: normalizeAddress(n.address)!,
+    asn: n.asn,
+    port: n.port ?? 179,
+    passive: n.passive ?? false,
+    holdTime: n.hold_time ?? 90,
+    connectRetry: n.connect_retry ?? 30,
+    families: n.families ? [...n.families] : [...FAMILIES],
+    enabled: n.enabled ?? true,
+    routeReflectorClient: n.route_reflector_client ?? false,
+    addPathReceive: n.add_path_receive ?? false,
+    gracefulRestart: n.graceful_restart ?? true,
+    restartTime: n.restart_time ?? 120,
+  };
+  if (n.description !== undefined) out.description = n.description;
+  if (n.local_address !== undefined) out.localAddress = normalizeAddress(n.local_address)!;
+  if (n.next_hop_ipv6 !== undefined) out.nextHopIpv6 = normalizeAddress(n.next_hop_ipv6)!;
+  if (n.next_hop_ipv4 !== undefined) out.nextHopIpv4 = normalizeAddress(n.next_hop_ipv4)!;
+  return out;
+}
+
+/** The table that normalizes to `n`, every key explicit (defaults written out). */
+export function neighborFields(n: NeighborConfig): NeighborFields {
+  const f: NeighborFields = {
+    address: n.address,
+    asn: n.asn,
+    port: n.port,
+    passive: n.passive,
+    hold_time: n.holdTime,
+    connect_retry: n.connectRetry,
+    families: [...n.families],
+    enabled: n.enabled,
+    route_reflector_client: n.routeReflectorClient,
+    add_path_receive: n.addPathReceive,
+    graceful_restart: n.gracefulRestart,
+    restart_time: n.restartTime,
+  };
+  if (n.description !== undefined) f.description = n.description;
+  if (n.localAddress !== undefined) f.local_address = n.localAddress;
+  if (n.nextHopIpv6 !== undefined) f.next_hop_ipv6 = n.nextHopIpv6;
+  if (n.nextHopIpv4 !== undefined) f.next_hop_ipv4 = n.nextHopIpv4;
+  return f;
+}
+
+/** "hold_tme: unknown key (did you mean "hold_time"?)" for a key of one neighbour table. */
+function unknownNeighborKey(key: string): FieldError {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const c of NEIGHBOR_KEYS) {
+    const d = distance(key, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return { field: key, message: best ? `unknown key (did you mean "${best}"?)` : 'unknown key' };
+}
+
+/**
+ * Validates one neighbour table (`fields`, TOML keys) for a speaker of AS `globalAsn`: the [[neighbors]] schema and
+ * the rules that span fields, exactly as in the file. Returns the normalised neighbour or every problem found.
+ */
+export function checkNeighbor(
+  fields: unknown,
+  globalAsn: number,
+): { ok: true; neighbor: NeighborConfig; fields: NeighborFields } | { ok: false; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const parsed = neighborSchema.safeParse(fields);
+  if (!parsed.success) {
+    const reported = new Set<string>();
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) errors.push(unknownNeighborKey(k));
+        continue;
+      }
+      const where = formatPath(issue.path);
+      if (reported.has(where)) continue;
+      reported.add(where);
+      if (where === '') errors.push({ field: '', message: issue.message });
+      else if (issue.code === 'invalid_type' && valueAt(fields, issue.path) === undefined) {
+        errors.push({ field: where, message: 'required' });
+      } else errors.push({ field: where, message: issue.message });
+    }
+  }
+  for (const e of crossChecks({ global: { asn: globalAsn }, neighbors: [fields] })) {
+    // "neighbors[0].local_address: …" → field "local_address".
+    const m = /^neighbors\[0\]\.([^:]+): (.*)$/s.exec(e);
+    errors.push(m ? { field: m[1]!, message: m[2]! } : { field: '', message: e });
+  }
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  return { ok: true, neighbor: normalizeNeighbor(parsed.data), fields: parsed.data };
 }

@@ -61,6 +61,27 @@ export class FakePeer implements PeerControl {
     this.accepted.push(socket);
   }
 
+  /** Resets asked for (hard or soft), and ROUTE-REFRESH messages "sent", per family. */
+  resets: { hard: boolean; message?: string }[] = [];
+  refreshesSent: Family[] = [];
+
+  reset(hard = true, message?: string): void {
+    this.resets.push(message === undefined ? { hard } : { hard, message });
+    if (!hard) return;
+    // As the real Peer: Cease 4 ends the session, then it starts connecting again.
+    const was = this.state === 'established';
+    this.setState('idle');
+    this.session = null;
+    this.handler.down(this, { message: `reset: ${message ?? ''}` }, was);
+    this.setState('active');
+  }
+
+  sendRouteRefresh(family: Family): boolean {
+    if (this.state !== 'established' || !this.session?.routeRefresh) return false;
+    this.refreshesSent.push(family);
+    return true;
+  }
+
   wakeOutput(): void {
     this.wakes++;
     for (;;) {
