@@ -14,7 +14,9 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
-import type { RibPeer } from '../rib/types.ts';
+import type { ExplainResult } from '../rib/explain.ts';
+import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
+import type { BestChange, RibPeer } from '../rib/types.ts';
 import { Peer } from '../session/peer.ts';
 import type {
   NegotiatedSession,
@@ -36,6 +38,7 @@ import {
   formatPrefix,
   ipv4ToNumber,
   type PathAttributes,
+  type PrefixKey,
   type RouteRefreshMessage,
   RouteRefreshSubtype,
   type UpdateMessage,
@@ -47,7 +50,19 @@ import {
   normalizeAddress,
   type RouteConfig,
 } from './config.ts';
-import type { DaemonApi, NeighborView, RibQuery, RibResult, SessionView } from './types.ts';
+import {
+  type DaemonApi,
+  type DaemonListener,
+  MESSAGE_KINDS,
+  type MessageKind,
+  type NeighborView,
+  type PeerMetrics,
+  type RibQuery,
+  type RibResult,
+  type RouteEvent,
+  type SessionEvent,
+  type SessionView,
+} from './types.ts';
 import { VERSION } from './version.ts';
 
 /** What the speaker needs of a session; the real one is src/session/peer.ts, tests may pass fakes. */
@@ -56,6 +71,10 @@ export interface PeerControl extends PeerLike {
   stop(opts?: { subcode?: number; message?: string }): Promise<void>;
   acceptConnection(socket: net.Socket): void;
   wakeOutput(): void;
+  /** Message counters and flaps (src/session/peer.ts PeerStats), for metrics; fakes may omit them. */
+  readonly stats?: { messagesIn: Record<string, number>; messagesOut: Record<string, number>; flaps: number };
+  /** Bytes written to the socket and not yet sent, for metrics. */
+  readonly outQueueBytes?: number;
 }
 
 export type PeerFactory = (
@@ -84,7 +103,28 @@ interface NeighborEntry {
   establishedAt: number | null;
   lastError: string | null;
   log: Logger;
+  /** Counters of the neighbour's earlier Peer objects (a reset replaces the Peer), so metrics never go back. */
+  retired?: PeerCounters;
+  /** Replaced Peers still saying goodbye: their counters still move until they are folded into `retired`. */
+  retiring?: Set<PeerControl>;
+  /** A state change waiting a moment for its reason (the Peer reports the down reason just after the change). */
+  pendingSession?: SessionEvent | null;
 }
+
+interface PeerCounters {
+  flaps: number;
+  in: Record<string, number>;
+  out: Record<string, number>;
+}
+
+/** Peer stats' message type names → metric names. */
+const MESSAGE_TYPE_NAMES: Record<MessageKind, string> = {
+  open: 'OPEN',
+  update: 'UPDATE',
+  notification: 'NOTIFICATION',
+  keepalive: 'KEEPALIVE',
+  refresh: 'ROUTE-REFRESH',
+};
 
 export interface ReloadSummary {
   added: string[];
@@ -137,6 +177,9 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   /** Peers the RIB said have output pending (RibOptions.onPending), woken once the RIB operation is over. */
   private readonly toWake = new Set<string>();
   private readonly startedAt = Date.now();
+  /** Watchers (GET /api/v1/watch); the RIB builds a view per best-path change only while one wants routes. */
+  private readonly listeners = new Set<DaemonListener>();
+  private routeListeners = 0;
   private running = false;
   private shuttingDown = false;
 
@@ -280,7 +323,9 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
       onPending: (id) => this.toWake.add(id),
     };
     if (config.global.clusterId) opts.clusterId = ipv4ToNumber(config.global.clusterId) ?? 0;
-    return new Rib(opts);
+    const rib = new Rib(opts);
+    if (this.routeListeners > 0) rib.setBestChangeListener(this.onBestChange);
+    return rib;
   }
 
   private peerConfig(n: NeighborConfig, config: DaemonConfig = this.config): PeerConfig {
@@ -355,6 +400,9 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   private detach(e: NeighborEntry, subcode: number, message: string): void {
     const peer = e.peer;
     if (!peer) return;
+    this.flushSession(e);
+    if (peer.state !== 'idle')
+      this.emitSession({ neighbor: e.config.address, from: peer.state, to: 'idle', reason: message });
     e.peer = null;
     this.byPeer.delete(peer);
     if (e.ribUp) {
@@ -365,8 +413,13 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     const p = peer
       .stop({ subcode, message })
       .catch((err: unknown) => e.log.warn({ err }, 'error while stopping the session'));
-    const tracked = p.finally(() => this.stopping.delete(tracked));
+    const tracked = p.finally(() => {
+      this.stopping.delete(tracked);
+      this.retire(e, peer);
+    });
     this.stopping.add(tracked);
+    e.retiring ??= new Set();
+    e.retiring.add(peer);
   }
 
   private originate(r: RouteConfig): void {
@@ -507,6 +560,15 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     if (!e) return;
     e.log.debug({ from, to }, 'session state');
     if (from === 'established' && to !== 'established') e.establishedAt = null;
+    if (this.listeners.size > 0) {
+      // The Peer reports why a session failed (down()) right after the state change: wait for it, briefly.
+      this.flushSession(e);
+      const ev: SessionEvent = { neighbor: e.config.address, from, to, reason: null };
+      e.pendingSession = ev;
+      queueMicrotask(() => {
+        if (e.pendingSession === ev) this.flushSession(e);
+      });
+    }
   }
 
   established(peer: PeerLike, session: NegotiatedSession): void {
@@ -551,6 +613,10 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     if (!e) return;
     e.lastError = reason.message;
     e.establishedAt = null;
+    if (e.pendingSession) {
+      e.pendingSession.reason = reason.message;
+      this.flushSession(e);
+    }
     e.log.debug({ reason: reason.message, wasEstablished }, 'session down: withdrawing its routes');
     if (e.ribUp) {
       e.ribUp = false;
@@ -644,5 +710,122 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
       last_error: e.lastError,
       session,
     };
+  }
+  // -------------------------------------------------------------------------------------------------------------
+  // DaemonObserve (issue 3): the filtered Loc-RIB, explain, watchers, metrics.
+
+  ribSearch(family: Family, filter: RibFilter, page: RibPage): RibSearchResult {
+    return this.table.search(family, filter, page);
+  }
+
+  explain(family: Family, prefix: PrefixKey): ExplainResult | null {
+    return this.table.explainSteps(family, prefix);
+  }
+
+  watch(listener: DaemonListener): () => void {
+    if (this.listeners.has(listener)) throw new Error('listener already watching');
+    this.listeners.add(listener);
+    if (listener.route && ++this.routeListeners === 1) this.table.setBestChangeListener(this.onBestChange);
+    return () => {
+      if (!this.listeners.delete(listener)) return;
+      if (listener.route && --this.routeListeners === 0) this.table.setBestChangeListener(undefined);
+    };
+  }
+
+  /** Called by the RIB in the middle of an operation: a listener must not throw into it. */
+  private readonly onBestChange = (c: BestChange): void => {
+    const ev: RouteEvent = {
+      family: c.family,
+      prefix: c.best?.prefix ?? formatPrefix(c.family, c.prefix),
+      action: c.best ? 'best' : 'withdraw',
+      route: c.best,
+      previous_from: c.previousFrom ?? null,
+    };
+    for (const l of this.listeners) {
+      try {
+        l.route?.(ev);
+      } catch (err) {
+        this.log.error({ err }, 'watch listener failed');
+      }
+    }
+  };
+
+  private emitSession(ev: SessionEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l.session?.(ev);
+      } catch (err) {
+        this.log.error({ err }, 'watch listener failed');
+      }
+    }
+  }
+
+  private flushSession(e: NeighborEntry): void {
+    const ev = e.pendingSession;
+    if (!ev) return;
+    e.pendingSession = null;
+    this.emitSession(ev);
+  }
+
+  /** A replaced Peer finished stopping: its counters join the neighbour's totals. */
+  private retire(e: NeighborEntry, peer: PeerControl): void {
+    e.retiring?.delete(peer);
+    const st = peer.stats;
+    if (!st) return;
+    e.retired ??= { flaps: 0, in: {}, out: {} };
+    const r = e.retired;
+    r.flaps += st.flaps;
+    for (const [k, v] of Object.entries(st.messagesIn)) r.in[k] = (r.in[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(st.messagesOut)) r.out[k] = (r.out[k] ?? 0) + v;
+  }
+
+  peerMetrics(): PeerMetrics[] {
+    const out: PeerMetrics[] = [];
+    const now = Date.now();
+    for (const e of this.entries.values()) {
+      let flaps = e.retired?.flaps ?? 0;
+      const received = {} as Record<MessageKind, number>;
+      const sent = {} as Record<MessageKind, number>;
+      const peers: PeerControl[] = e.peer ? [e.peer, ...(e.retiring ?? [])] : [...(e.retiring ?? [])];
+      for (const k of MESSAGE_KINDS) {
+        const name = MESSAGE_TYPE_NAMES[k];
+        received[k] = e.retired?.in[name] ?? 0;
+        sent[k] = e.retired?.out[name] ?? 0;
+        for (const p of peers) {
+          received[k] += p.stats?.messagesIn[name] ?? 0;
+          sent[k] += p.stats?.messagesOut[name] ?? 0;
+        }
+      }
+      for (const p of peers) flaps += p.stats?.flaps ?? 0;
+      const counts = this.table.counts(e.config.address);
+      const routesIn = {} as Record<Family, number>;
+      const routesOut = {} as Record<Family, number>;
+      for (const f of FAMILIES) {
+        routesIn[f] = counts.received[f] ?? 0;
+        routesOut[f] = counts.advertised[f] ?? 0;
+      }
+      const established = e.peer?.state === 'established' && e.establishedAt !== null;
+      out.push({
+        address: e.config.address,
+        state: e.peer ? e.peer.state : 'idle',
+        enabled: e.config.enabled,
+        uptime_s: established ? Math.floor((now - e.establishedAt!) / 1000) : 0,
+        flaps,
+        received,
+        sent,
+        routes_received: routesIn,
+        routes_accepted: { ...routesIn },
+        routes_advertised: routesOut,
+        out_queue_count: e.ribUp ? this.table.outQueue(e.config.address) : 0,
+        out_queue_bytes: e.peer?.outQueueBytes ?? 0,
+      });
+    }
+    return out;
+  }
+
+  ribSizes(): Record<Family, number> {
+    const out = {} as Record<Family, number>;
+    for (const f of FAMILIES) out[f] = this.table.size(f);
+    return out;
   }
 }

@@ -2,6 +2,8 @@
 // calls. The API depends on this file only (api → daemon), so it can be tested against any object that
 // implements DaemonApi, without sockets.
 
+import type { ExplainResult } from '../rib/explain.ts';
+import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
 import type { RouteView } from '../rib/types.ts';
 import type { SessionStateName } from '../session/types.ts';
 import type { Family, PrefixKey } from '../wire/index.ts';
@@ -58,7 +60,7 @@ export interface RibResult {
 }
 
 /** The read-only surface of the daemon the API serves. */
-export interface DaemonApi {
+export interface DaemonApi extends DaemonObserve {
   readonly version: string;
   /** Seconds since the daemon started. */
   uptimeSeconds(): number;
@@ -66,4 +68,69 @@ export interface DaemonApi {
   /** `address` is normalised (RFC 5952 for IPv6). */
   neighbor(address: string): NeighborView | null;
   rib(family: Family, query: RibQuery): RibResult;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The observe surface (issue 3, helper "observe"): filtered Loc-RIB, explain, watch events, metrics.
+
+/** A best-path change as GET /api/v1/watch streams it (event `route`). */
+export interface RouteEvent {
+  family: Family;
+  prefix: string;
+  /** `best`: the prefix has a (new) best path; `withdraw`: it left the Loc-RIB. */
+  action: 'best' | 'withdraw';
+  route: RouteView | null;
+  /** Where the previous best path came from (neighbour address or "local"); null when the prefix is new. */
+  previous_from: string | null;
+}
+
+/** A session state change as GET /api/v1/watch streams it (event `session`). */
+export interface SessionEvent {
+  neighbor: string;
+  from: SessionStateName;
+  to: SessionStateName;
+  /** Why the session went down (the neighbour's last_error), or what the operator did; null for progress. */
+  reason: string | null;
+}
+
+export interface DaemonListener {
+  route?(e: RouteEvent): void;
+  session?(e: SessionEvent): void;
+}
+
+/** Message kinds counted per neighbour for metrics, as named in bgp_{received,sent}_<kind>_total. */
+export type MessageKind = 'open' | 'update' | 'notification' | 'keepalive' | 'refresh';
+export const MESSAGE_KINDS: readonly MessageKind[] = ['open', 'update', 'notification', 'keepalive', 'refresh'];
+
+/** Per-neighbour numbers for GET /metrics, read at scrape time. Counters survive session resets. */
+export interface PeerMetrics {
+  address: string;
+  state: SessionStateName;
+  enabled: boolean;
+  /** Seconds in Established; 0 when not established. */
+  uptime_s: number;
+  /** Times an Established session went down. */
+  flaps: number;
+  received: Record<MessageKind, number>;
+  sent: Record<MessageKind, number>;
+  /** Adj-RIB-In paths per family (after the import checks; equal to `accepted` until import policy exists). */
+  routes_received: Record<Family, number>;
+  routes_accepted: Record<Family, number>;
+  routes_advertised: Record<Family, number>;
+  /** Prefixes waiting to be sent (changed best paths and the rest of the initial dump). */
+  out_queue_count: number;
+  /** Bytes written to the socket and not yet sent. */
+  out_queue_bytes: number;
+}
+
+export interface DaemonObserve {
+  /** Loc-RIB paths matching `filter`, one page. Throws CursorError (rib/query.ts) for a bad cursor. */
+  ribSearch(family: Family, filter: RibFilter, page: RibPage): RibSearchResult;
+  /** Every candidate of a prefix with the decision explained; null when the prefix is not in the Loc-RIB. */
+  explain(family: Family, prefix: PrefixKey): ExplainResult | null;
+  /** Starts delivering events to `listener`; returns the function that stops it. */
+  watch(listener: DaemonListener): () => void;
+  peerMetrics(): PeerMetrics[];
+  /** Loc-RIB prefixes per family. */
+  ribSizes(): Record<Family, number>;
 }

@@ -197,6 +197,11 @@ export class Peer implements PeerLike {
     return this.stats.lastError;
   }
 
+  /** Bytes handed to the established connection's socket and not yet sent (for metrics; 0 when not established). */
+  get outQueueBytes(): number {
+    return this.estConn?.socket.writableLength ?? 0;
+  }
+
   /** Administratively up: connect (unless passive) and accept connections. */
   start(): void {
     this.dispatch({ type: 'start' });
