@@ -218,7 +218,8 @@ export class ProcessHost extends EventEmitter<HostEvents> {
     this.#stopping = true;
     const child = this.#child;
     if (!child) {
-      await this.#queue;
+      // Not running, or dead and being cleaned up: wait for that to finish (no respawn now).
+      await this.#exited;
       return;
     }
     this.#write(this.#encoder.shutdown());
