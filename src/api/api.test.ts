@@ -172,15 +172,15 @@ describe('API (in process)', () => {
     assert.ok(r.body.routes.every((x: { prefix: string }) => x.prefix === '203.0.113.0/24'));
     assert.equal(r.body.routes[0].best, true);
     const none = await get('/api/v1/rib/ipv4-unicast?prefix=192.0.2.0/24');
-    assert.deepEqual(none.body, { total: 0, routes: [] });
+    assert.deepEqual(none.body, { total: 0, routes: [], next_cursor: null });
   });
 
-  it('?limit= and ?after= page through the table', async () => {
+  it('?limit= and ?cursor= page through the table', async () => {
     const first = await get('/api/v1/rib/ipv4-unicast?limit=1');
     assert.equal(first.body.total, 3);
     assert.ok(first.body.routes.length >= 1);
-    const last = first.body.routes.at(-1).prefix;
-    const next = await get(`/api/v1/rib/ipv4-unicast?limit=10&after=${encodeURIComponent(last)}`);
+    const next = await get(`/api/v1/rib/ipv4-unicast?limit=10&cursor=${first.body.next_cursor}`);
+    assert.equal(next.body.next_cursor, null);
     const seen = [...first.body.routes, ...next.body.routes].map(
       (x: { prefix: string; from: string }) => `${x.prefix} ${x.from}`,
     );

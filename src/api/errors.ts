@@ -11,8 +11,14 @@ export const API_ERRORS = {
   bad_prefix: 400,
   /** The {address} path segment is not an IPv4 or IPv6 address. */
   bad_address: 400,
+  /** A token file is configured and the request has no valid `Authorization: Bearer <token>`. */
+  unauthorized: 401,
+  /** The token's role does not allow this request (a `read` token on a write endpoint). */
+  forbidden: 403,
   /** No neighbour with that address is configured. */
   neighbor_not_found: 404,
+  /** GET /rib/{family}/explain: the prefix is not in the Loc-RIB. */
+  prefix_not_found: 404,
   /** No such endpoint. */
   not_found: 404,
   /** A bug: the daemon failed to answer. The log has the details. */

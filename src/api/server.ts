@@ -1,29 +1,56 @@
-// The HTTP API (read-only part, issue 2): neighbours, the Loc-RIB per family, health. JSON over fastify.
+// The HTTP API: neighbours, the Loc-RIB (filters, cursor paging, explain), watch (SSE), health, metrics and
+// the OpenAPI document; the write endpoints (routes-control.ts) register themselves here too. JSON over fastify.
 //
 // buildApi(daemon) returns a fastify instance that is not listening, so tests drive it with .inject() and no
 // network; the daemon calls .listen() on it. Handlers only read through DaemonApi — every state change goes
 // through the daemon's serial control path, never through here. Errors come from one registry (errors.ts).
-// docs/api.md documents every endpoint; keep the two in step.
+// Every route declares `config.role` ('read' for GET, 'write' otherwise), which the token check enforces
+// (auth.ts). docs/api.md and openapi.ts document every endpoint; a test keeps the three in step.
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { normalizeAddress } from '../daemon/config.ts';
-import type { DaemonApi, RibQuery } from '../daemon/types.ts';
+import type { DaemonApi } from '../daemon/types.ts';
+import { CursorError, type RibFilter, type RibPage } from '../rib/query.ts';
+import { parseCommunity, parseLargeCommunity } from '../wire/attr-communities.ts';
 import { FAMILIES, type Family, formatPrefix, type PrefixKey, parsePrefix } from '../wire/index.ts';
+import { registerAuth, type TokenStore } from './auth.ts';
 import { ApiError } from './errors.ts';
+import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
+import { ApiMetrics, health, LoopMonitor, registerMetrics } from './metrics.ts';
+import { OPENAPI } from './openapi.ts';
+import { registerWatch, type WatchOptions } from './watch.ts';
 
 export const API_PREFIX = '/api/v1';
-/** Routes returned by one GET /rib call unless ?limit= says otherwise. */
-export const DEFAULT_RIB_LIMIT = 10_000;
-export const MAX_RIB_LIMIT = 1_000_000;
+export { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT };
+/** Longest ?as_path= pattern accepted (a regular expression runs once per distinct attribute set). */
+export const MAX_AS_PATH_REGEX = 256;
 
 export interface ApiOptions {
   logger?: FastifyBaseLogger;
+  /** Bearer tokens ([api] tokens_file); without them every request is allowed (loopback only, see config). */
+  tokens?: TokenStore;
+  /** PEM certificate and key ([api] tls_cert, tls_key): serve HTTPS. */
+  https?: { cert: string | Buffer; key: string | Buffer };
+  watch?: WatchOptions;
 }
 
 type Query = Record<string, string | string[] | undefined>;
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  role: 'read' | 'write' | undefined;
+}
+
+/** Every route of each instance buildApi made, as registered (for the OpenAPI agreement test). */
+const routeLists = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return routeLists.get(app) ?? [];
+}
+
 /** Rejects query parameters the endpoint does not know (a typo must not be silently ignored). */
-function checkQuery(query: Query, allowed: readonly string[]): void {
+export function checkQuery(query: Query, allowed: readonly string[]): void {
   for (const k of Object.keys(query)) {
     if (!allowed.includes(k)) {
       const known = allowed.length > 0 ? ` (known: ${allowed.join(', ')})` : '';
@@ -33,18 +60,24 @@ function checkQuery(query: Query, allowed: readonly string[]): void {
 }
 
 /** One value of a query parameter; a repeated parameter is an error. */
-function single(query: Query, name: string): string | undefined {
+export function single(query: Query, name: string): string | undefined {
   const v = query[name];
   if (Array.isArray(v)) throw new ApiError('bad_request', `${name}: give it once`, name);
   return v;
 }
 
-function parseFamily(text: string): Family {
+/** Every value of a repeatable query parameter. */
+function many(query: Query, name: string): string[] {
+  const v = query[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+export function parseFamily(text: string): Family {
   if ((FAMILIES as readonly string[]).includes(text)) return text as Family;
   throw new ApiError('bad_family', `unknown family "${text}": expected one of ${FAMILIES.join(', ')}`, 'family');
 }
 
-function parsePrefixParam(text: string, family: Family, field: string): PrefixKey {
+export function parsePrefixParam(text: string, family: Family, field: string): PrefixKey {
   let parsed: ReturnType<typeof parsePrefix>;
   try {
     parsed = parsePrefix(text, true);
@@ -61,26 +94,90 @@ function parsePrefixParam(text: string, family: Family, field: string): PrefixKe
   return parsed.key;
 }
 
-function parseLimit(text: string): number {
-  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > MAX_RIB_LIMIT) {
-    throw new ApiError('bad_request', `limit: expected an integer 1..${MAX_RIB_LIMIT}`, 'limit');
+export function parseLimit(text: string | undefined, def = DEFAULT_RIB_LIMIT, max = MAX_RIB_LIMIT): number {
+  if (text === undefined) return def;
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    throw new ApiError('bad_request', `limit: expected an integer 1..${max}`, 'limit');
   }
   return Number(text);
 }
 
+function parseBool(text: string | undefined, field: string): boolean {
+  if (text === undefined) return false;
+  if (text === '' || text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ApiError('bad_request', `${field}: expected true or false`, field);
+}
+
 /** Path segment → normalised address (RFC 5952 for IPv6, IPv4-mapped IPv6 as IPv4). */
-function parseAddressParam(text: string): string {
+export function parseAddressParam(text: string, field = 'address'): string {
   const address = normalizeAddress(text);
-  if (!address) throw new ApiError('bad_address', `"${text}" is not an IPv4 or IPv6 address`, 'address');
+  if (!address) throw new ApiError('bad_address', `"${text}" is not an IPv4 or IPv6 address`, field);
   return address;
 }
 
+const RIB_QUERY = ['prefix', 'longer', 'community', 'large_community', 'as_path', 'from', 'limit', 'cursor'] as const;
+
+/** The Loc-RIB filters of GET /rib/{family}: every value checked, each error naming its parameter. */
+function ribFilter(query: Query, family: Family): RibFilter {
+  const filter: RibFilter = {};
+  const prefix = single(query, 'prefix');
+  if (prefix !== undefined) filter.prefix = parsePrefixParam(prefix, family, 'prefix');
+  if (parseBool(single(query, 'longer'), 'longer')) {
+    if (filter.prefix === undefined) throw new ApiError('bad_request', 'longer: needs ?prefix=', 'longer');
+    filter.longer = true;
+  }
+  const communities = many(query, 'community');
+  if (communities.length > 0) {
+    filter.communities = communities.map((c) => {
+      try {
+        return parseCommunity(c);
+      } catch (e) {
+        throw new ApiError('bad_request', `community: ${(e as Error).message}`, 'community');
+      }
+    });
+  }
+  const large = many(query, 'large_community');
+  if (large.length > 0) {
+    filter.largeCommunities = large.map((c) => {
+      try {
+        return parseLargeCommunity(c);
+      } catch (e) {
+        throw new ApiError('bad_request', `large_community: ${(e as Error).message}`, 'large_community');
+      }
+    });
+  }
+  const asPath = single(query, 'as_path');
+  if (asPath !== undefined) {
+    if (asPath.length > MAX_AS_PATH_REGEX) {
+      throw new ApiError('bad_request', `as_path: at most ${MAX_AS_PATH_REGEX} characters`, 'as_path');
+    }
+    try {
+      filter.asPath = new RegExp(asPath);
+    } catch (e) {
+      throw new ApiError('bad_request', `as_path: ${(e as Error).message}`, 'as_path');
+    }
+  }
+  const from = single(query, 'from');
+  if (from !== undefined) filter.from = from === 'local' ? 'local' : parseAddressParam(from, 'from');
+  return filter;
+}
+
 export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInstance {
+  // The HTTPS variant of the instance has another server type parameter; nothing here depends on it.
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key } } : {}),
     // Per-request lines at info level would drown the BGP events; errors are still logged below.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  const routes: RegisteredRoute[] = [];
+  routeLists.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    const role = (r.config as { role?: 'read' | 'write' } | undefined)?.role;
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method: m, url: r.url, role });
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -103,17 +200,29 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
     reply.code(e.status).send(e.toJSON());
   });
 
-  app.get(`${API_PREFIX}/health`, async (req) => {
+  if (opts.tokens) registerAuth(app, opts.tokens);
+
+  const loop = new LoopMonitor();
+  app.addHook('onClose', async () => loop.close());
+  registerMetrics(app, new ApiMetrics(daemon, loop));
+  const read = { config: { role: 'read' } } as const;
+
+  app.get(`${API_PREFIX}/health`, read, async (req) => {
     checkQuery(req.query as Query, []);
-    return { status: 'ok', uptime_s: daemon.uptimeSeconds(), version: daemon.version };
+    return health(daemon, loop);
   });
 
-  app.get(`${API_PREFIX}/neighbors`, async (req) => {
+  app.get(`${API_PREFIX}/openapi.json`, read, async (req) => {
+    checkQuery(req.query as Query, []);
+    return OPENAPI;
+  });
+
+  app.get(`${API_PREFIX}/neighbors`, read, async (req) => {
     checkQuery(req.query as Query, []);
     return daemon.neighbors();
   });
 
-  app.get<{ Params: { address: string } }>(`${API_PREFIX}/neighbors/:address`, async (req) => {
+  app.get<{ Params: { address: string } }>(`${API_PREFIX}/neighbors/:address`, read, async (req) => {
     checkQuery(req.query as Query, []);
     const address = parseAddressParam(req.params.address);
     const n = daemon.neighbor(address);
@@ -121,18 +230,37 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
     return n;
   });
 
-  app.get<{ Params: { family: string } }>(`${API_PREFIX}/rib/:family`, async (req) => {
+  app.get<{ Params: { family: string } }>(`${API_PREFIX}/rib/:family`, read, async (req) => {
     const query = req.query as Query;
-    checkQuery(query, ['prefix', 'limit', 'after']);
+    checkQuery(query, RIB_QUERY);
     const family = parseFamily(req.params.family);
-    const prefixText = single(query, 'prefix');
-    const limitText = single(query, 'limit');
-    const afterText = single(query, 'after');
-    const q: RibQuery = { limit: limitText === undefined ? DEFAULT_RIB_LIMIT : parseLimit(limitText) };
-    if (prefixText !== undefined) q.prefix = parsePrefixParam(prefixText, family, 'prefix');
-    if (afterText !== undefined) q.after = parsePrefixParam(afterText, family, 'after');
-    return daemon.rib(family, q);
+    const filter = ribFilter(query, family);
+    const page: RibPage = { limit: parseLimit(single(query, 'limit')) };
+    const cursor = single(query, 'cursor');
+    if (cursor !== undefined) page.cursor = cursor;
+    try {
+      return daemon.ribSearch(family, filter, page);
+    } catch (e) {
+      if (e instanceof CursorError) throw new ApiError('bad_request', `cursor: ${e.message}`, 'cursor');
+      throw e;
+    }
   });
+
+  app.get<{ Params: { family: string } }>(`${API_PREFIX}/rib/:family/explain`, read, async (req) => {
+    const query = req.query as Query;
+    checkQuery(query, ['prefix']);
+    const family = parseFamily(req.params.family);
+    const text = single(query, 'prefix');
+    if (text === undefined) throw new ApiError('bad_request', 'prefix: required', 'prefix');
+    const key = parsePrefixParam(text, family, 'prefix');
+    const x = daemon.explain(family, key);
+    if (!x) {
+      throw new ApiError('prefix_not_found', `${formatPrefix(family, key)} is not in the ${family} Loc-RIB`, 'prefix');
+    }
+    return x;
+  });
+
+  registerWatch(app, daemon, opts.watch);
 
   return app;
 }
