@@ -8,5 +8,5 @@ interopSuite({
   peer: (opts) => new Frr(opts),
   octet: 21,
   badPeerAs: /Bad Peer AS; BGP Notification received/i,
-  cease: /Cease.*; BGP Notification received/i,
+  cease: /Cease\/Administrative Shutdown; BGP Notification received/i,
 });

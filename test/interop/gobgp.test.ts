@@ -15,7 +15,7 @@ interopSuite({
   peer: (opts) => new GoBgp(opts),
   octet: 31,
   badPeerAs: null,
-  cease: /received notification 6\/2|notification-received code 6/i,
+  cease: /received notification 6\/2|notification-received code 6\(cease\) subcode 2\b/i,
   noRefresh:
     "GoBGP's CLI cannot make it send a ROUTE-REFRESH (`neighbor softresetin` re-reads GoBGP's own Adj-RIB-In; checked with tshark)",
 });

@@ -9,5 +9,5 @@ interopSuite({
   octet: 41,
   // OpenBGPD's name for OPEN Message Error / Bad Peer AS (2/2).
   badPeerAs: /received: error in OPEN message, AS unacceptable/i,
-  cease: /received: .*(cease|shut ?down)/i,
+  cease: /received: Cease, administratively down/i,
 });

@@ -151,6 +151,12 @@ export class OpenBgpd extends BaseDaemon {
     await this.bgpctl('neighbor', neighbor, 'refresh');
   }
 
+  async reconnect(neighbor: string): Promise<void> {
+    // After a NOTIFICATION bgpd stays Idle for an IdleHold time that doubles with every error, and refuses incoming
+    // connections meanwhile; `neighbor … up` starts the session again at once.
+    await this.bgpctl('neighbor', neighbor, 'up');
+  }
+
   async counters(neighbor: string): Promise<{ updatesReceived: number }> {
     const j = await this.neighborJson(neighbor);
     return { updatesReceived: j.stats?.message?.received?.updates ?? 0 };

@@ -89,6 +89,8 @@ export interface PeerDaemon {
   /** Makes the daemon send a ROUTE-REFRESH for every family to the neighbour (RFC 2918). */
   requestRefresh(neighbor: string): Promise<void>;
   counters(neighbor: string): Promise<PeerCounters>;
+  /** Operator command to (re)start the session now, ending a back-off the daemon applies after errors (optional). */
+  reconnect?(neighbor: string): Promise<void>;
   logTail(): string;
 }
 

@@ -174,7 +174,10 @@ export class ManagedProcess {
       this.signal('SIGKILL');
       await Promise.race([this.exited, delay(3000)]);
     } else {
-      // The main process is gone; make sure no child of the group outlives it.
+      // The main process is gone; give the rest of its group (tshark's dumpcap, bgpd's children) a moment to finish
+      // writing and exit on the same signal, then make sure none outlives it.
+      const deadline = Date.now() + 3000;
+      while (groupAlive(this.pid) && Date.now() < deadline) await delay(50);
       try {
         process.kill(-this.pid, 'SIGKILL');
       } catch {
@@ -189,6 +192,15 @@ export class ManagedProcess {
     if (!existsSync(this.logFile)) return '';
     const s = readFileSync(this.logFile, 'utf8');
     return s.length > max ? s.slice(-max) : s;
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -305,4 +317,26 @@ export function notificationName(code: number, subcode: number): string {
   if (!c) return `${code}/${subcode}`;
   const sub = c[1][subcode];
   return `${code}/${subcode} (${c[0]}${sub ? ` / ${sub}` : ''})`;
+}
+
+/** Polls a string-valued `fn` until it matches `re`; the timeout error shows the last string seen. */
+export async function waitMatch(
+  fn: () => Promise<string>,
+  re: RegExp,
+  opts: { timeoutMs?: number; what: string },
+): Promise<string> {
+  let last = '';
+  try {
+    return await waitFor(
+      async () => {
+        last = await fn();
+        return re.test(last) ? last : undefined;
+      },
+      { timeoutMs: opts.timeoutMs, what: opts.what },
+    );
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    e.message += ` (last seen: ${JSON.stringify(last)}, wanted ${re})`;
+    throw e;
+  }
 }
