@@ -11,6 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.ts';
 
@@ -132,10 +133,42 @@ export function registerAuth(app: FastifyInstance, tokens: TokenStore): void {
   });
 }
 
-/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === '::1' || h === 'localhost') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+/** What buildApi needs from `[api]` for security: the tokens and the TLS certificate, read from their files. */
+export interface ApiSecurity {
+  tokens?: TokenStore;
+  https?: { cert: Buffer; key: Buffer };
+}
+
+/**
+ * Reads `[api] tokens_file`, `tls_cert` and `tls_key`. Throws an Error naming the file and the problem (the daemon
+ * refuses to start; `tsbgp daemon --check` reports it).
+ */
+export function loadApiSecurity(api: { tokensFile?: string; tlsCert?: string; tlsKey?: string }): ApiSecurity {
+  const out: ApiSecurity = {};
+  if (api.tokensFile !== undefined) out.tokens = TokenStore.load(api.tokensFile);
+  if (api.tlsCert !== undefined && api.tlsKey !== undefined) {
+    const cert = readPem(api.tlsCert, 'api.tls_cert', /-----BEGIN CERTIFICATE-----/);
+    const key = readPem(api.tlsKey, 'api.tls_key', /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/);
+    try {
+      // Fails now, with the reason, rather than at listen() with a generic TLS error.
+      createSecureContext({ cert, key });
+    } catch (e) {
+      throw new Error(`api.tls_cert/api.tls_key: ${api.tlsCert} and ${api.tlsKey}: ${(e as Error).message}`);
+    }
+    out.https = { cert, key };
+  }
+  return out;
+}
+
+function readPem(path: string, key: string, marker: RegExp): Buffer {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    throw new Error(`${key}: ${path}: ${why}`);
+  }
+  if (!marker.test(data.toString('latin1'))) throw new Error(`${key}: ${path}: not a PEM file of the expected kind`);
+  return data;
 }

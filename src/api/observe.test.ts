@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { isLoopback } from '../daemon/config.ts';
 import { Speaker } from '../daemon/speaker.ts';
 import { announce, config, type FakePeer, fakePeers, silentLogger } from '../daemon/testing.ts';
 import { VERSION } from '../daemon/version.ts';
 import { parseCommunity } from '../wire/index.ts';
-import { isLoopback, parseTokens, TokenStore } from './auth.ts';
+import { parseTokens, TokenStore } from './auth.ts';
 import { API_ERRORS } from './errors.ts';
 import { OPENAPI } from './openapi.ts';
 import { buildApi, registeredRoutes } from './server.ts';
@@ -82,7 +83,9 @@ describe('observe API (in process)', () => {
       }),
     );
     app = buildApi(speaker);
-    secured = buildApi(speaker, { tokens: TokenStore.fromText(`# test tokens\nread ${READ}\nwrite ${WRITE}  # ops\n`) });
+    secured = buildApi(speaker, {
+      tokens: TokenStore.fromText(`# test tokens\nread ${READ}\nwrite ${WRITE}  # ops\n`),
+    });
     await app.ready();
     await secured.ready();
   });
@@ -116,7 +119,7 @@ describe('observe API (in process)', () => {
       assert.ok(pages >= 10 && pages <= 11, `pages ${pages}`);
     });
 
-    it('default limit is 1000; a prefix\'s paths are never split', async () => {
+    it("default limit is 1000; a prefix's paths are never split", async () => {
       const r = await get('/api/v1/rib/ipv4-unicast');
       const body = r.body as Page;
       assert.ok(body.routes.length >= 1000 && body.routes.length <= 1001);
@@ -134,7 +137,8 @@ describe('observe API (in process)', () => {
       const bare = (await get('/api/v1/rib/ipv4-unicast?prefix=10.0.0.0/16&longer')).body as Page;
       assert.equal(bare.total, 512);
 
-      const both = (await get('/api/v1/rib/ipv4-unicast?community=65003:1&community=65003:2&limit=100000')).body as Page;
+      const both = (await get('/api/v1/rib/ipv4-unicast?community=65003:1&community=65003:2&limit=100000'))
+        .body as Page;
       assert.equal(both.total, 300);
       assert.ok(both.routes.every((x) => x.from === '192.0.2.3' && x.best));
       const none = (await get('/api/v1/rib/ipv4-unicast?community=65003:1&community=65003:3')).body as Page;
@@ -159,7 +163,7 @@ describe('observe API (in process)', () => {
       assert.equal((await get('/api/v1/rib/ipv4-unicast?from=192.0.2.2&limit=1')).body.total, TABLE);
     });
 
-    it('a filtered walk follows its cursor to the end with the first page\'s total', async () => {
+    it("a filtered walk follows its cursor to the end with the first page's total", async () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 50; i++) {

@@ -204,7 +204,8 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
 
   const loop = new LoopMonitor();
   app.addHook('onClose', async () => loop.close());
-  registerMetrics(app, new ApiMetrics(daemon, loop));
+  const metrics = new ApiMetrics(daemon, loop);
+  registerMetrics(app, metrics);
   const read = { config: { role: 'read' } } as const;
 
   app.get(`${API_PREFIX}/health`, read, async (req) => {
@@ -260,7 +261,8 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
     return x;
   });
 
-  registerWatch(app, daemon, opts.watch);
+  const watchers = registerWatch(app, daemon, opts.watch);
+  metrics.addGauge('tsbgp_watch_clients', 'Clients connected to GET /api/v1/watch', () => watchers.clients.size);
 
   return app;
 }

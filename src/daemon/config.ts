@@ -8,6 +8,7 @@
 // docs/config.md documents every key; keep the two in step.
 
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { parseCommunity, parseExtCommunity, parseLargeCommunity } from '../wire/attr-communities.ts';
@@ -50,6 +51,11 @@ export interface ApiConfig {
   listen: ListenAddress;
   /** Largest request body accepted by the write endpoints, in bytes (a batch of routes). */
   bodyLimit: number;
+  /** Bearer tokens file (`<role> <token>` lines, src/api/auth.ts); absolute, or as written for the built-in config. */
+  tokensFile?: string;
+  /** PEM certificate and private key: the API serves HTTPS when both are set. */
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export interface StateConfig {
@@ -175,6 +181,16 @@ export function normalizeAddress(text: string): string | null {
   return formatIP(b);
 }
 
+/** 127.0.0.0/8, ::1, or an IPv4-mapped 127/8 address. */
+export function isLoopback(host: string): boolean {
+  const b = parseIP(host);
+  if (!b) return false;
+  if (b.length === 4) return b[0] === 127;
+  if (isV4Mapped(b)) return b[12] === 127;
+  for (let i = 0; i < 15; i++) if (b[i] !== 0) return false;
+  return b[15] === 1;
+}
+
 function isV4Mapped(b: Uint8Array): boolean {
   for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
   return b[10] === 0xff && b[11] === 0xff;
@@ -246,10 +262,16 @@ const globalSchema = table({
   ).optional(),
 });
 
+const filePath = () =>
+  checked(str('a file path'), (v) => (v.length > 0 && !v.includes('\0') ? null : 'expected a file path'));
+
 const apiSchema = table({
   listen: listenAddress().optional(),
   // V8 strings stop at 2^29 characters: a larger JSON body could not be parsed anyway.
   body_limit: int(1024, 512 * 1024 * 1024, 'expected an integer number of bytes 1024..536870912').optional(),
+  tokens_file: filePath().optional(),
+  tls_cert: filePath().optional(),
+  tls_key: filePath().optional(),
 });
 
 const stateSchema = table({
@@ -482,6 +504,22 @@ function crossChecks(doc: unknown): string[] {
   const g = isObj(doc.global) ? doc.global : {};
   const globalAsn = typeof g.asn === 'number' ? g.asn : null;
 
+  // The API changes routing: reachable from beyond this host only with bearer tokens.
+  const api = isObj(doc.api) ? doc.api : {};
+  const apiListen = parseListen(typeof api.listen === 'string' ? api.listen : DEFAULT_API_LISTEN);
+  if (typeof apiListen !== 'string' && !isLoopback(apiListen.host) && api.tokens_file === undefined) {
+    errors.push(
+      `api.listen: ${apiListen.text} is not a loopback address; set api.tokens_file (bearer tokens) to serve the API beyond this host`,
+    );
+  }
+  if ((api.tls_cert === undefined) !== (api.tls_key === undefined)) {
+    errors.push(
+      api.tls_cert === undefined
+        ? 'api.tls_cert: required with api.tls_key'
+        : 'api.tls_key: required with api.tls_cert',
+    );
+  }
+
   const neighbors = Array.isArray(doc.neighbors) ? doc.neighbors : [];
   const byAddress = new Map<string, number>();
   neighbors.forEach((n, i) => {
@@ -553,6 +591,11 @@ function normalize(raw: RawConfig, source: string | null): DaemonConfig {
     listen: parseListen(raw.api?.listen ?? DEFAULT_API_LISTEN) as ListenAddress,
     bodyLimit: raw.api?.body_limit ?? DEFAULT_API_BODY_LIMIT,
   };
+  // Like [state] path: relative to the configuration file's directory.
+  const apiPath = (p: string) => (source === null || isAbsolute(p) ? p : resolve(dirname(source), p));
+  if (raw.api?.tokens_file !== undefined) api.tokensFile = apiPath(raw.api.tokens_file);
+  if (raw.api?.tls_cert !== undefined) api.tlsCert = apiPath(raw.api.tls_cert);
+  if (raw.api?.tls_key !== undefined) api.tlsKey = apiPath(raw.api.tls_key);
   const state: StateConfig = { path: raw.state?.path ?? DEFAULT_STATE_PATH };
 
   const neighbors = (raw.neighbors ?? []).map(normalizeNeighbor);

@@ -3,6 +3,7 @@
 // Logs are JSON lines from pino on stderr; stdout carries only the one "tsbgp ready: …" line.
 
 import pino, { type Logger } from 'pino';
+import { type ApiSecurity, loadApiSecurity } from '../api/auth.ts';
 import { buildApi } from '../api/server.ts';
 import { type DaemonConfig, loadConfigFile } from './config.ts';
 import { formatHostPort, Speaker } from './speaker.ts';
@@ -28,8 +29,17 @@ export function createLogger(level: LogLevel): Logger {
 /** Runs the daemon until a signal stops it. Resolves with the process exit code. */
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const log = createLogger(opts.logLevel);
+  // The API's tokens and TLS certificate are read first: a missing or broken file stops the start at once.
+  let security: ApiSecurity;
+  try {
+    security = loadApiSecurity(opts.config.api);
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.stderr.write(`tsbgp: ${(err as Error).message}\n`);
+    return 1;
+  }
   const speaker = new Speaker(opts.config, { logger: log.child({ component: 'bgp' }) });
-  const api = buildApi(speaker, { logger: log.child({ component: 'api' }) });
+  const api = buildApi(speaker, { logger: log.child({ component: 'api' }), ...security });
 
   // Signal handlers go in first: SIGHUP's default action would kill a daemon that is still opening its sockets.
   let ready = false;
@@ -69,6 +79,14 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       return;
     }
     const s = speaker.reload(r.config);
+    if (security.tokens) {
+      try {
+        log.info({ tokens: security.tokens.reload(), file: security.tokens.path }, 'API tokens re-read');
+      } catch (err) {
+        log.error((err as Error).message);
+        log.error('SIGHUP: tokens file invalid, keeping the tokens in force');
+      }
+    }
     for (const w of s.warnings) log.warn(w);
     log.info(
       {
@@ -121,6 +139,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     { version: VERSION, config: opts.config.source ?? '(built-in default)', bgp, api: apiAddress },
     'tsbgp started',
   );
-  process.stdout.write(`tsbgp ready: bgp on ${bgp.length > 0 ? bgp.join(', ') : 'none'}, api on ${apiAddress}\n`);
+  const apiUrl = security.https ? `https://${apiAddress}` : apiAddress;
+  process.stdout.write(`tsbgp ready: bgp on ${bgp.length > 0 ? bgp.join(', ') : 'none'}, api on ${apiUrl}\n`);
   return await done;
 }
