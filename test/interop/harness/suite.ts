@@ -227,16 +227,17 @@ export function interopSuite(spec: InteropSpec): void {
       await tsbgp.waitRoute('192.0.2.0/24', p4);
     });
 
-    it(`${spec.name} restarts: the sessions re-establish and routes come back both ways`, async () => {
-      await peer.restart();
-      const t0 = Date.now();
+    it(`${spec.name} restarts: tsbgp withdraws its routes, the sessions re-establish and routes come back`, async () => {
+      await tsbgp.waitEstablished(p4);
+      await peer.stop();
+      await tsbgp.waitState(p4, (x) => x.state !== 'established', `tsbgp to see ${spec.name} go away`, 20_000);
+      await tsbgp.waitState(p6, (x) => x.state !== 'established', `tsbgp to see ${spec.name} go away`, 20_000);
+      await tsbgp.waitNoRoute('192.0.2.0/24', p4);
+      await tsbgp.waitNoRoute('2001:db8:2000::/48', p6);
+      await peer.start();
       await tsbgp.waitEstablished(p4, 45_000);
       await tsbgp.waitEstablished(p6, 45_000);
       await peer.waitEstablished(t4, 45_000);
-      const nb = await tsbgp.neighbor(p4);
-      if (typeof nb.uptime_s === 'number') {
-        assert.ok(nb.uptime_s <= (Date.now() - t0) / 1000 + 2, `a new session (uptime ${nb.uptime_s} s)`);
-      }
       await tsbgp.waitRoute('192.0.2.0/24', p4);
       await tsbgp.waitRoute('2001:db8:2000::/48', p6);
       await waitPeerRoute(peer, '203.0.113.0/24', t4);
