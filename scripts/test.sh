@@ -37,5 +37,16 @@ fi
 
 bash scripts/install-peers.sh
 echo "== interop tests (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP in a network namespace)"
-bash scripts/netns.sh "$node_bin" --test --test-concurrency=2 --test-timeout=300000 --test-reporter=spec \
-  'test/interop/**/*.test.ts'
+# Every daemon's config, log and capture goes under one directory: removed when the tests pass, kept for a look if not.
+interop_tmp=$(mktemp -d -t tsbgp-interop-run-XXXXXX)
+set +e
+TMPDIR="$interop_tmp" bash scripts/netns.sh "$node_bin" --test --test-concurrency=2 --test-timeout=300000 \
+  --test-reporter=spec 'test/interop/**/*.test.ts'
+rc=$?
+set -e
+if [ "$rc" = 0 ]; then
+  rm -rf "$interop_tmp"
+else
+  echo "== interop tests failed; daemon configs, logs and packet captures kept in $interop_tmp" >&2
+fi
+exit "$rc"
