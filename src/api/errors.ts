@@ -17,12 +17,26 @@ export const API_ERRORS = {
   forbidden: 403,
   /** No neighbour with that address is configured. */
   neighbor_not_found: 404,
+  /** The neighbour has no changes made through the API to revert. */
+  overlay_not_found: 404,
+  /** POST /neighbors: a neighbour with that address is already configured. */
+  neighbor_exists: 409,
+  /** A reset of a neighbour that is disabled. */
+  neighbor_disabled: 409,
+  /** A soft reset of a neighbour whose session is not established. */
+  neighbor_not_established: 409,
+  /** A soft reset in (ROUTE-REFRESH) of a neighbour that did not advertise route refresh (RFC 2918). */
+  route_refresh_unsupported: 409,
+  /** The request body is larger than `[api] body_limit`. */
+  payload_too_large: 413,
   /** GET /rib/{family}/explain: the prefix is not in the Loc-RIB. */
   prefix_not_found: 404,
   /** No such endpoint. */
   not_found: 404,
   /** A bug: the daemon failed to answer. The log has the details. */
   internal_error: 500,
+  /** The state store could not commit the change (disk full, I/O error): nothing was changed. */
+  state_store_error: 503,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

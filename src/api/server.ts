@@ -18,6 +18,7 @@ import { ApiError } from './errors.ts';
 import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
 import { ApiMetrics, health, LoopMonitor, registerMetrics } from './metrics.ts';
 import { OPENAPI } from './openapi.ts';
+import { registerControlRoutes } from './routes-control.ts';
 import { registerWatch, type WatchOptions } from './watch.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -263,6 +264,8 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
 
   const watchers = registerWatch(app, daemon, opts.watch);
   metrics.addGauge('tsbgp_watch_clients', 'Clients connected to GET /api/v1/watch', () => watchers.clients.size);
+  // The write endpoints and the per-neighbour Adj-RIBs (helper "control"): registered when the daemon implements them.
+  registerControlRoutes(app, daemon);
 
   return app;
 }

@@ -59,7 +59,7 @@ export interface ApiConfig {
 }
 
 export interface StateConfig {
-  /** The SQLite file of durable runtime state (store.ts); relative paths are relative to the working directory. */
+  /** The SQLite file of durable runtime state (store.ts); absolute unless the built-in default config is used. */
   path: string;
 }
 
@@ -596,7 +596,12 @@ function normalize(raw: RawConfig, source: string | null): DaemonConfig {
   if (raw.api?.tokens_file !== undefined) api.tokensFile = apiPath(raw.api.tokens_file);
   if (raw.api?.tls_cert !== undefined) api.tlsCert = apiPath(raw.api.tls_cert);
   if (raw.api?.tls_key !== undefined) api.tlsKey = apiPath(raw.api.tls_key);
-  const state: StateConfig = { path: raw.state?.path ?? DEFAULT_STATE_PATH };
+  // A relative path is relative to the configuration file's directory, so two daemons with their own files never
+  // share a store by accident; the built-in default (no file) uses the working directory.
+  const statePath = raw.state?.path ?? DEFAULT_STATE_PATH;
+  const state: StateConfig = {
+    path: source === null || isAbsolute(statePath) ? statePath : resolve(dirname(source), statePath),
+  };
 
   const neighbors = (raw.neighbors ?? []).map(normalizeNeighbor);
 

@@ -24,6 +24,10 @@ listen = ["${A}:${port}"]
 [api]
 listen = "${A}:${port + 1}"
 
+# Both daemons' files are in one directory: each needs its own state store (the default data/tsbgp.db is shared).
+[state]
+path = "a.db"
+
 [[neighbors]]
 address = "${B}"
 asn = 4200000002
@@ -60,6 +64,9 @@ listen = ["${B}:${port}"]
 
 [api]
 listen = "${B}:${port + 1}"
+
+[state]
+path = "b.db"
 
 [[neighbors]]
 address = "${A}"

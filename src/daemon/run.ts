@@ -7,6 +7,7 @@ import { type ApiSecurity, loadApiSecurity } from '../api/auth.ts';
 import { buildApi } from '../api/server.ts';
 import { type DaemonConfig, loadConfigFile } from './config.ts';
 import { formatHostPort, Speaker } from './speaker.ts';
+import { StateStore } from './store.ts';
 import { VERSION } from './version.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -38,7 +39,22 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     process.stderr.write(`tsbgp: ${(err as Error).message}\n`);
     return 1;
   }
-  const speaker = new Speaker(opts.config, { logger: log.child({ component: 'bgp' }) });
+  // The durable state is opened and loaded (injected routes into the RIB, the neighbour overlay) before anything
+  // listens, so a store that cannot be used stops the start with one clear line naming the file.
+  let store: StateStore | null = null;
+  let speaker: Speaker;
+  try {
+    store = StateStore.open(opts.config.state.path);
+    const t0 = performance.now();
+    speaker = new Speaker(opts.config, { logger: log.child({ component: 'bgp' }), store });
+    log.info({ store: store.path, ms: Math.round(performance.now() - t0) }, 'state loaded');
+  } catch (err) {
+    store?.close();
+    log.fatal((err as Error).message);
+    process.stderr.write(`tsbgp: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const closeStore = () => store?.close();
   const api = buildApi(speaker, { logger: log.child({ component: 'api' }), ...security });
 
   // Signal handlers go in first: SIGHUP's default action would kill a daemon that is still opening its sockets.
@@ -52,6 +68,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.info({ signal }, 'shutting down');
     await speaker.shutdown('tsbgp shutting down');
     await api.close();
+    closeStore();
     log.info('stopped');
     finish(0);
   };
@@ -111,6 +128,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   } catch (err) {
     log.fatal((err as Error).message);
     process.stderr.write(`tsbgp: ${(err as Error).message}\n`);
+    closeStore();
     return 1;
   }
   const apiListen = opts.config.api.listen;
@@ -127,6 +145,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     log.fatal(msg);
     process.stderr.write(`tsbgp: ${msg}\n`);
     await speaker.shutdown();
+    closeStore();
     return 1;
   }
 

@@ -7,16 +7,23 @@
 // the RIB is changed, then every peer that now has output pending is woken and pulls its UPDATEs itself
 // (OutputSource.pull), so encoding happens only when a socket can take more.
 //
+// Runtime changes (DaemonControl, issue 3) take the same path: a neighbour added, changed or deleted through the API
+// becomes a row of the neighbour overlay (overlay.ts) in the state store (store.ts); the effective configuration
+// — the TOML file's with the overlay applied — is recomputed and applied exactly as a SIGHUP reload is. Injected
+// routes are stored, then originated as local routes; a file [[routes]] entry of the same prefix waits behind an
+// injected one (the RIB's local peer holds one route per prefix). Every write is committed before it is applied
+// and before the API answers.
+//
 // A Peer object carries its configuration for its lifetime. When a neighbour's session-relevant settings change
 // the old Peer is detached (its later events are ignored; its routes are withdrawn at once) and stopped, and a
 // fresh Peer takes its place. Only the configuration's description may change without a reset.
 
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
 import type { ExplainResult } from '../rib/explain.ts';
 import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
-import type { BestChange, RibPeer } from '../rib/types.ts';
+import { Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
+import type { BestChange, LocalRoute, RibPeer, RouteView } from '../rib/types.ts';
 import { Peer } from '../session/peer.ts';
 import type {
   NegotiatedSession,
@@ -39,27 +46,41 @@ import {
   ipv4ToNumber,
   type PathAttributes,
   type PrefixKey,
+  parsePrefix,
   type RouteRefreshMessage,
   RouteRefreshSubtype,
   type UpdateMessage,
 } from '../wire/index.ts';
 import {
+  checkNeighbor,
   type DaemonConfig,
+  type FieldError,
   type ListenAddress,
+  NEIGHBOR_KEYS,
   type NeighborConfig,
+  neighborFields,
   normalizeAddress,
   type RouteConfig,
 } from './config.ts';
+import { ControlError } from './errors.ts';
+import { type InjectedRoute, injectedRouteJson, RouteInputError, RouteParser } from './injected.ts';
+import { applyOverlay, mergeNeighbor } from './overlay.ts';
+import { type OverlayRow, StateStore, StoreError } from './store.ts';
 import {
   type DaemonApi,
+  type DaemonControl,
   type DaemonListener,
+  type InjectedRouteView,
   MESSAGE_KINDS,
   type MessageKind,
   type NeighborView,
+  type PageQuery,
   type PeerMetrics,
+  type ResetMode,
   type RibQuery,
   type RibResult,
   type RouteEvent,
+  type RoutePage,
   type SessionEvent,
   type SessionView,
 } from './types.ts';
@@ -71,6 +92,10 @@ export interface PeerControl extends PeerLike {
   stop(opts?: { subcode?: number; message?: string }): Promise<void>;
   acceptConnection(socket: net.Socket): void;
   wakeOutput(): void;
+  /** Hard: Cease 4 (Administrative Reset, RFC 4486) and connect again. Soft: ROUTE-REFRESH per family. */
+  reset(hard?: boolean, message?: string): void;
+  /** Sends ROUTE-REFRESH (RFC 2918) for the family; false when the session cannot carry one. */
+  sendRouteRefresh(family: Family): boolean;
   /** Message counters and flaps (src/session/peer.ts PeerStats), for metrics; fakes may omit them. */
   readonly stats?: { messagesIn: Record<string, number>; messagesOut: Record<string, number>; flaps: number };
   /** Bytes written to the socket and not yet sent, for metrics. */
@@ -91,6 +116,11 @@ export interface SpeakerOptions {
   createPeer?: PeerFactory;
   /** Milliseconds to wait for peers to send their Cease on shutdown before closing anyway. */
   shutdownGraceMs?: number;
+  /**
+   * The durable state (injected routes, neighbour overlay), opened by the caller, who also closes it. Without one
+   * the speaker keeps its runtime state in a throw-away in-memory store (tests).
+   */
+  store?: StateStore;
 }
 
 interface NeighborEntry {
@@ -138,6 +168,45 @@ export interface ReloadSummary {
   warnings: string[];
 }
 
+/** Most routes in one POST /api/v1/routes. */
+export const MAX_ROUTE_BATCH = 1_000_000;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Every problem of a request body in one 400: the field of the first, the messages of all. */
+function fieldErrors(errors: FieldError[]): ControlError {
+  const first = errors[0];
+  const text = errors.map((e) => (e.field === '' ? e.message : `${e.field}: ${e.message}`)).join('; ');
+  return new ControlError('bad_request', text, first?.field || undefined);
+}
+
+function famIndex(f: Family): 0 | 1 {
+  return f === 'ipv4-unicast' ? 0 : 1;
+}
+
+/** Opaque page cursors: base64url of the text they continue after. */
+function encodeCursor(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}
+
+function cursorText(cursor: string): string {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw new ControlError('bad_request', 'cursor: malformed', 'cursor');
+  return Buffer.from(cursor, 'base64url').toString('utf8');
+}
+
+/** The prefix a cursor continues after; of `family` when given. */
+function cursorPrefix(text: string, family: Family | undefined): { family: Family; key: PrefixKey } {
+  try {
+    const p = parsePrefix(text, true);
+    if (family === undefined || p.family === family) return p;
+  } catch {
+    // reported below
+  }
+  throw new ControlError('bad_request', 'cursor: not a cursor of this listing', 'cursor');
+}
+
 /** Text form of a listening socket's address: "127.0.0.1:1179", "[::]:179". */
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -160,12 +229,20 @@ function routeKey(r: RouteConfig): string {
   return `${r.family}|${r.prefix}`;
 }
 
-export class Speaker implements DaemonApi, PeerHandler, OutputSource {
+export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSource {
   readonly version = VERSION;
   private readonly log: Logger;
   private readonly createPeer: PeerFactory;
   private readonly shutdownGraceMs: number;
+  /** The effective configuration: the file's with the neighbour overlay applied. */
   private config: DaemonConfig;
+  /** The configuration file as last read (start or SIGHUP). */
+  private fileConfig: DaemonConfig;
+  private readonly store: StateStore;
+  /** The store's neighbour overlay rows, in store order. */
+  private overlay = new Map<string, OverlayRow>();
+  /** Prefixes of the injected routes, per family index (their attributes are in the store and the RIB). */
+  private readonly injected: [Set<PrefixKey>, Set<PrefixKey>] = [new Set(), new Set()];
   private table: Rib;
   private readonly entries = new Map<string, NeighborEntry>();
   /** Peer object → its entry; a Peer not found here (or not the entry's current one) is detached. */
@@ -188,11 +265,25 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     this.log = opts.logger;
     this.createPeer = opts.createPeer ?? defaultPeerFactory;
     this.shutdownGraceMs = opts.shutdownGraceMs ?? 5000;
-    this.table = this.newRib(config);
-    // Config routes go into the RIB before any peer exists, so the first UPDATEs of every session carry
-    // them ahead of End-of-RIB (RFC 4724 §4).
-    for (const r of config.routes) this.originate(r);
-    for (const n of config.neighbors) this.addNeighbor(n, false);
+    this.store = opts.store ?? StateStore.open(':memory:');
+    this.fileConfig = config;
+    for (const row of this.store.overlay()) this.overlay.set(row.address, row);
+    const eff = applyOverlay(config, this.overlay.values());
+    for (const w of eff.warnings) this.log.warn(w);
+    this.config = eff.config;
+    this.table = this.newRib(this.config);
+    // Injected and config routes go into the RIB before any peer exists, so the first UPDATEs of every session
+    // carry them ahead of End-of-RIB (RFC 4724 §4). Injected first: they win over a config route of the same prefix.
+    const t0 = performance.now();
+    const n = this.loadInjected();
+    if (n > 0) {
+      this.log.info(
+        { routes: n, ms: Math.round(performance.now() - t0) },
+        'injected routes loaded from the state store',
+      );
+    }
+    for (const r of this.config.routes) this.originate(r);
+    for (const nb of this.config.neighbors) this.addEntry(nb, false);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -369,7 +460,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     return JSON.stringify([pc, n.routeReflectorClient, n.nextHopIpv4 ?? null, n.nextHopIpv6 ?? null]);
   }
 
-  private addNeighbor(n: NeighborConfig, start: boolean): void {
+  private addEntry(n: NeighborConfig, start: boolean): void {
     const e: NeighborEntry = {
       config: n,
       signature: this.signature(n),
@@ -422,7 +513,14 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     e.retiring.add(peer);
   }
 
+  /** A config route: recorded, and originated unless an injected route holds its prefix. */
   private originate(r: RouteConfig): void {
+    this.routes.set(routeKey(r), { route: r, signature: routeSignature(r) });
+    if (this.injected[famIndex(r.family)].has(r.prefix)) return;
+    this.table.originate(this.localRoute(r));
+  }
+
+  private localRoute(r: RouteConfig): LocalRoute {
     const attributes: PathAttributes = {
       origin: r.origin,
       asPath: r.asPath.length > 0 ? [{ type: AsPathSegmentType.AS_SEQUENCE, asns: [...r.asPath] }] : [],
@@ -432,15 +530,55 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
     if (r.communities.length > 0) attributes.communities = [...r.communities];
     if (r.largeCommunities.length > 0) attributes.largeCommunities = r.largeCommunities.map((c) => [c[0], c[1], c[2]]);
     if (r.extCommunities.length > 0) attributes.extCommunities = r.extCommunities.map((c) => c.slice());
-    this.table.originate({ family: r.family, prefix: r.prefix, attributes, nextHop: r.nextHop });
-    this.routes.set(routeKey(r), { route: r, signature: routeSignature(r) });
+    return { family: r.family, prefix: r.prefix, attributes, nextHop: r.nextHop };
+  }
+
+  /** Originates every injected route of the store into the (new, peerless) RIB; returns how many. */
+  private loadInjected(): number {
+    this.injected[0].clear();
+    this.injected[1].clear();
+    const parser = new RouteParser();
+    let n = 0;
+    this.store.forEachRoute((family, prefix, prefixText, json) => {
+      let r: InjectedRoute;
+      try {
+        r = parser.fromStore(family, prefix, json);
+      } catch (err) {
+        const path = this.store.path;
+        throw new StoreError(path, `state store ${path}: injected route ${prefixText}: ${(err as Error).message}`, err);
+      }
+      this.injected[famIndex(family)].add(prefix);
+      this.table.originate(r.local);
+      n++;
+    });
+    return n;
   }
 
   /**
-   * Applies a new configuration (SIGHUP). Synchronous: neighbours added, removed and changed and routes diffed in
-   * one step on the control path. Listener changes are applied asynchronously; their failures are logged.
+   * Applies a re-read configuration file (SIGHUP): the neighbour overlay is applied to it and the result applied
+   * by applyConfig. Synchronous. Keys that only a restart applies are reported as warnings.
    */
-  reload(next: DaemonConfig): ReloadSummary {
+  reload(nextFile: DaemonConfig): ReloadSummary {
+    const prevFile = this.fileConfig;
+    this.fileConfig = nextFile;
+    const eff = applyOverlay(nextFile, this.overlay.values());
+    const summary = this.applyConfig(eff.config);
+    summary.warnings.push(...eff.warnings);
+    if (prevFile.state.path !== nextFile.state.path) {
+      summary.warnings.push(`state.path changed (${prevFile.state.path} → ${nextFile.state.path}): restart to apply`);
+    }
+    if (prevFile.api.bodyLimit !== nextFile.api.bodyLimit) {
+      summary.warnings.push('api.body_limit changed: restart to apply');
+    }
+    return summary;
+  }
+
+  /**
+   * Applies a new effective configuration (a reload, or an API change of the neighbour overlay). Synchronous:
+   * neighbours added, removed and changed and routes diffed in one step on the control path. Listener changes are
+   * applied asynchronously; their failures are logged.
+   */
+  private applyConfig(next: DaemonConfig): ReloadSummary {
     const summary: ReloadSummary = {
       added: [],
       removed: [],
@@ -468,16 +606,20 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
       this.entries.clear();
       this.routes.clear();
       this.table = this.newRib(next);
+      this.loadInjected();
       for (const r of next.routes) this.originate(r);
       summary.routesOriginated = next.routes.length;
-      for (const n of next.neighbors) this.addNeighbor(n, this.running);
+      for (const n of next.neighbors) this.addEntry(n, this.running);
       summary.reset = next.neighbors.map((n) => n.address);
     } else {
       // Routes first, so that a neighbour (re)started below sends the new set before End-of-RIB.
       const wanted = new Map(next.routes.map((r) => [routeKey(r), r]));
       for (const [k, { route }] of this.routes) {
         if (!wanted.has(k)) {
-          this.table.withdrawLocal(route.family, route.prefix);
+          // An injected route of the same prefix stays (it was the one in the RIB).
+          if (!this.injected[famIndex(route.family)].has(route.prefix)) {
+            this.table.withdrawLocal(route.family, route.prefix);
+          }
           this.routes.delete(k);
           summary.routesWithdrawn++;
         }
@@ -501,7 +643,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
       for (const n of next.neighbors) {
         const e = this.entries.get(n.address);
         if (!e) {
-          this.addNeighbor(n, this.running);
+          this.addEntry(n, this.running);
           summary.added.push(n.address);
           continue;
         }
@@ -644,6 +786,275 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // DaemonControl: runtime changes through the API. Each method validates everything first (ControlError, and
+  // nothing changed), commits to the state store, then applies the change — all synchronously, so no other event
+  // runs in between and the API answers only once the change is durable.
+
+  get apiBodyLimit(): number {
+    return this.config.api.bodyLimit;
+  }
+
+  /** Runs a store write; a failure (disk full, I/O error) becomes a 503 and nothing is applied. */
+  private commit<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      this.log.error({ err, store: err.path }, `state store write failed: ${what}`);
+      throw new ControlError('state_store_error', `${what} not saved: ${err.message}`);
+    }
+  }
+
+  /** Stores one neighbour's overlay row (null: none) and applies the new effective configuration. */
+  private commitOverlay(address: string, row: OverlayRow | null, what: string): ReloadSummary {
+    const next = new Map(this.overlay);
+    if (row === null) next.delete(address);
+    else next.set(address, row);
+    const eff = applyOverlay(this.fileConfig, next.values());
+    this.commit(what, () => this.store.setOverlay(address, row));
+    this.overlay = next;
+    const s = this.applyConfig(eff.config);
+    for (const w of eff.warnings) this.log.warn(w);
+    this.log.info(
+      { neighbor: address, overlay: row?.kind ?? 'none', added: s.added, removed: s.removed, reset: s.reset },
+      what,
+    );
+    return s;
+  }
+
+  private entryOrThrow(address: string): NeighborEntry {
+    const e = this.entries.get(address);
+    if (!e) throw new ControlError('neighbor_not_found', `no neighbor ${address} is configured`, 'address');
+    return e;
+  }
+
+  private fileNeighbor(address: string): NeighborConfig | null {
+    return this.fileConfig.neighbors.find((n) => n.address === address) ?? null;
+  }
+
+  addNeighbor(fields: unknown): NeighborView {
+    if (!isObject(fields)) throw new ControlError('bad_request', 'expected a JSON object of neighbor keys', 'body');
+    const c = checkNeighbor(fields, this.config.global.asn);
+    if (!c.ok) throw fieldErrors(c.errors);
+    const address = c.neighbor.address;
+    if (this.entries.has(address)) {
+      throw new ControlError('neighbor_exists', `neighbor ${address} is already configured`, 'address');
+    }
+    this.commitOverlay(address, { address, kind: 'added', fields: { ...c.fields, address } }, 'neighbor added');
+    return this.view(this.entryOrThrow(address));
+  }
+
+  changeNeighbor(address: string, changes: unknown): NeighborView {
+    const e = this.entryOrThrow(address);
+    if (!isObject(changes)) throw new ControlError('bad_request', 'expected a JSON object of neighbor keys', 'body');
+    const errors: FieldError[] = [];
+    for (const k of Object.keys(changes)) {
+      if (k === 'address') {
+        errors.push({ field: k, message: 'cannot be changed: delete the neighbor and add it again' });
+      } else if (!NEIGHBOR_KEYS.includes(k)) errors.push({ field: k, message: 'unknown key' });
+    }
+    if (errors.length > 0) throw fieldErrors(errors);
+    const row = this.overlay.get(address);
+    const file = this.fileNeighbor(address);
+    // A neighbour the API added (possibly shadowing a file one) stays whole; a file neighbour gets changed keys.
+    const added = row?.kind === 'added' || file === null;
+    const fields: Record<string, unknown> = added
+      ? { ...(row?.fields ?? neighborFields(e.config)) }
+      : { ...row?.fields };
+    // null resets a key: to the file's value for a file neighbour, to the default for an added one.
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === null) delete fields[k];
+      else fields[k] = v;
+    }
+    const m = mergeNeighbor(added ? null : file, fields, this.config.global.asn);
+    if (!m.ok) throw fieldErrors(m.errors);
+    let next: OverlayRow | null;
+    if (added) next = { address, kind: 'added', fields: { ...fields, address } };
+    else next = Object.keys(fields).length === 0 ? null : { address, kind: 'changed', fields };
+    this.commitOverlay(address, next, 'neighbor changed');
+    return this.view(this.entryOrThrow(address));
+  }
+
+  deleteNeighbor(address: string): void {
+    this.entryOrThrow(address);
+    // A file neighbour stays deleted (a row says so); an API-only one simply loses its row.
+    const next: OverlayRow | null =
+      this.fileNeighbor(address) === null ? null : { address, kind: 'deleted', fields: {} };
+    this.commitOverlay(address, next, 'neighbor deleted');
+  }
+
+  setNeighborEnabled(address: string, enabled: boolean): NeighborView {
+    return this.changeNeighbor(address, { enabled });
+  }
+
+  revertNeighbor(address: string): NeighborView | null {
+    if (!this.overlay.has(address)) {
+      throw new ControlError('overlay_not_found', `neighbor ${address} has no changes made through the API`, 'address');
+    }
+    this.commitOverlay(address, null, 'neighbor reverted to the configuration file');
+    const e = this.entries.get(address);
+    return e ? this.view(e) : null;
+  }
+
+  resetNeighbor(address: string, mode: ResetMode): void {
+    const e = this.entryOrThrow(address);
+    const peer = e.peer;
+    if (!peer) throw new ControlError('neighbor_disabled', `neighbor ${address} is disabled`, 'address');
+    if (mode === 'hard') {
+      e.log.info('hard reset requested through the API');
+      // RFC 4486 Cease 4, Administrative Reset; the session is then started again.
+      peer.reset(true, 'administrative reset');
+      return;
+    }
+    const s = peer.session;
+    if (!e.ribUp || peer.state !== 'established' || s === null) {
+      throw new ControlError('neighbor_not_established', `neighbor ${address} is not established (${peer.state})`);
+    }
+    if (mode === 'soft-in') {
+      // RFC 2918: ask the peer to send its Adj-RIB-Out again; the session stays up.
+      if (!s.routeRefresh) {
+        throw new ControlError('route_refresh_unsupported', `neighbor ${address} did not advertise route refresh`);
+      }
+      e.log.info({ families: s.families }, 'soft reset in: sending ROUTE-REFRESH');
+      for (const f of s.families) peer.sendRouteRefresh(f);
+      return;
+    }
+    // soft-out: send our whole Adj-RIB-Out again, as for a ROUTE-REFRESH received.
+    e.log.info({ families: s.families }, 'soft reset out: re-sending the Adj-RIB-Out');
+    for (const f of s.families) this.table.refreshOut(address, f);
+    this.toWake.add(address);
+    this.wakePending();
+  }
+
+  injectRoutes(items: readonly unknown[], single: boolean): { accepted: number } {
+    const t0 = performance.now();
+    if (items.length > MAX_ROUTE_BATCH) {
+      throw new ControlError('bad_request', `routes: at most ${MAX_ROUTE_BATCH} routes per request`, 'routes');
+    }
+    const parser = new RouteParser();
+    const routes: InjectedRoute[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      try {
+        routes[i] = parser.parse(items[i], single ? '' : `routes[${i}].`);
+      } catch (err) {
+        if (!(err instanceof RouteInputError)) throw err;
+        throw new ControlError(err.field.endsWith('prefix') ? 'bad_prefix' : 'bad_request', err.message, err.field);
+      }
+    }
+    const t1 = performance.now();
+    this.commit(`${routes.length} routes`, () => this.store.putRoutes(routes));
+    const t2 = performance.now();
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i]!;
+      this.injected[famIndex(r.family)].add(r.prefix);
+      this.table.originate(r.local);
+    }
+    this.wakePending();
+    const t3 = performance.now();
+    this.log.info(
+      {
+        routes: routes.length,
+        validate_ms: Math.round(t1 - t0),
+        commit_ms: Math.round(t2 - t1),
+        apply_ms: Math.round(t3 - t2),
+      },
+      'routes injected',
+    );
+    return { accepted: routes.length };
+  }
+
+  withdrawRoutes(
+    prefixes: readonly unknown[],
+    fieldOf: (i: number) => string,
+  ): { withdrawn: number; not_found: number } {
+    if (prefixes.length > MAX_ROUTE_BATCH) {
+      throw new ControlError('bad_request', `at most ${MAX_ROUTE_BATCH} prefixes per request`, fieldOf(0));
+    }
+    const keys: { family: Family; prefix: PrefixKey }[] = new Array(prefixes.length);
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i];
+      if (typeof p !== 'string') {
+        throw new ControlError('bad_prefix', `${fieldOf(i)}: expected a prefix string`, fieldOf(i));
+      }
+      try {
+        const { family, key } = parsePrefix(p, true);
+        keys[i] = { family, prefix: key };
+      } catch (err) {
+        throw new ControlError('bad_prefix', `${fieldOf(i)}: ${(err as Error).message}`, fieldOf(i));
+      }
+    }
+    const existed = this.commit(`withdrawal of ${keys.length} routes`, () => this.store.deleteRoutes(keys));
+    let withdrawn = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (!existed[i]) continue;
+      withdrawn++;
+      const { family, prefix } = keys[i]!;
+      this.injected[famIndex(family)].delete(prefix);
+      // A config route of the same prefix was waiting behind the injected one: it is the local route again.
+      const cfg = this.routes.get(`${family}|${prefix}`);
+      if (cfg) this.table.originate(this.localRoute(cfg.route));
+      else this.table.withdrawLocal(family, prefix);
+    }
+    this.wakePending();
+    this.log.info({ withdrawn, not_found: keys.length - withdrawn }, 'injected routes withdrawn');
+    return { withdrawn, not_found: keys.length - withdrawn };
+  }
+
+  injectedRoutes(family: Family | undefined, page: PageQuery): RoutePage<InjectedRouteView> {
+    let after: { family: Family; prefix: PrefixKey } | undefined;
+    if (page.cursor !== undefined) {
+      // "<family> <prefix>"
+      const text = cursorText(page.cursor);
+      const sp = text.indexOf(' ');
+      const f = text.slice(0, sp) as Family;
+      if (sp < 0 || (f !== 'ipv4-unicast' && f !== 'ipv6-unicast')) {
+        throw new ControlError('bad_request', 'cursor: not a cursor of this listing', 'cursor');
+      }
+      const p = cursorPrefix(text.slice(sp + 1), f);
+      after = { family: p.family, prefix: p.key };
+    }
+    const q: Parameters<StateStore['listRoutes']>[0] = { limit: page.limit + 1 };
+    if (family !== undefined) q.family = family;
+    if (after !== undefined) q.after = after;
+    const rows = this.store.listRoutes(q);
+    const more = rows.length > page.limit;
+    if (more) rows.length = page.limit;
+    const last = rows.at(-1);
+    return {
+      total: this.store.countRoutes(family),
+      routes: rows.map((r) => injectedRouteJson(r.family, r.prefixText, r.attributesJson)),
+      next_cursor: more && last ? encodeCursor(`${last.family} ${last.prefixText}`) : null,
+    };
+  }
+
+  adjRibIn(address: string, family: Family, prefix: PrefixKey | undefined, page: PageQuery): RoutePage<RouteView> {
+    return this.adjRib('in', address, family, prefix, page);
+  }
+
+  adjRibOut(address: string, family: Family, prefix: PrefixKey | undefined, page: PageQuery): RoutePage<RouteView> {
+    return this.adjRib('out', address, family, prefix, page);
+  }
+
+  private adjRib(
+    which: 'in' | 'out',
+    address: string,
+    family: Family,
+    prefix: PrefixKey | undefined,
+    page: PageQuery,
+  ): RoutePage<RouteView> {
+    this.entryOrThrow(address);
+    const q: Parameters<Rib['adjRibIn']>[2] = { limit: page.limit };
+    if (prefix !== undefined) q.prefix = prefix;
+    if (page.cursor !== undefined) q.after = cursorPrefix(cursorText(page.cursor), family).key;
+    const r = which === 'in' ? this.table.adjRibIn(address, family, q) : this.table.adjRibOut(address, family, q);
+    return {
+      total: r.total,
+      routes: r.routes,
+      next_cursor: r.last === null ? null : encodeCursor(formatPrefix(family, r.last)),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // DaemonApi: what the HTTP API reads.
 
   uptimeSeconds(): number {
@@ -711,6 +1122,7 @@ export class Speaker implements DaemonApi, PeerHandler, OutputSource {
       session,
     };
   }
+
   // -------------------------------------------------------------------------------------------------------------
   // DaemonObserve (issue 3): the filtered Loc-RIB, explain, watchers, metrics.
 

@@ -71,6 +71,69 @@ export interface DaemonApi extends DaemonObserve {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The write surface (issue 3, helper "control"): runtime neighbours, injected routes, per-neighbour Adj-RIBs.
+
+/** One page of a listing: at most `limit` routes, continuing where `cursor` (a previous `next_cursor`) left off. */
+export interface PageQuery {
+  limit: number;
+  cursor?: string;
+}
+
+/** A page of routes; `next_cursor` is null on the last page. */
+export interface RoutePage<T> {
+  total: number;
+  routes: T[];
+  next_cursor: string | null;
+}
+
+/** POST /api/v1/neighbors/{address}/reset: Cease 4 and reconnect, ROUTE-REFRESH to the peer, or re-send to it. */
+export type ResetMode = 'hard' | 'soft-in' | 'soft-out';
+export const RESET_MODES: readonly ResetMode[] = ['hard', 'soft-in', 'soft-out'];
+
+/** A route as GET /api/v1/routes lists it (the route as accepted, normalised, with its family). */
+export interface InjectedRouteView {
+  family: Family;
+  prefix: string;
+  next_hop: string;
+  origin: 'igp' | 'egp' | 'incomplete';
+  as_path: number[];
+  med: number | null;
+  local_pref: number | null;
+  communities: string[];
+  large_communities: string[];
+  ext_communities: string[];
+}
+
+/**
+ * The daemon's write operations. Each runs synchronously on the speaker's serial control path: the whole input
+ * is validated first (a ControlError from ./errors.ts, naming the field, and nothing changed), then the change
+ * is committed to the state store, then applied — so when a method returns, the change is durable.
+ */
+export interface DaemonControl {
+  /** Largest request body the write endpoints accept, in bytes (config `[api] body_limit`). */
+  readonly apiBodyLimit: number;
+  /** `fields`: the keys of a [[neighbors]] table. */
+  addNeighbor(fields: unknown): NeighborView;
+  /** `changes`: any [[neighbors]] keys but `address`; null resets a key to the file's value. */
+  changeNeighbor(address: string, changes: unknown): NeighborView;
+  deleteNeighbor(address: string): void;
+  setNeighborEnabled(address: string, enabled: boolean): NeighborView;
+  resetNeighbor(address: string, mode: ResetMode): void;
+  /** Drops every API change of the neighbour: it is again what the file says (null: the file has no such neighbour). */
+  revertNeighbor(address: string): NeighborView | null;
+  /** `routes`: route objects; `single` when the body was one route (fields are then named without "routes[i]."). */
+  injectRoutes(routes: readonly unknown[], single: boolean): { accepted: number };
+  /** `prefixes`: prefix strings; `fieldOf(i)` names the i-th in errors. */
+  withdrawRoutes(
+    prefixes: readonly unknown[],
+    fieldOf: (i: number) => string,
+  ): { withdrawn: number; not_found: number };
+  injectedRoutes(family: Family | undefined, page: PageQuery): RoutePage<InjectedRouteView>;
+  adjRibIn(address: string, family: Family, prefix: PrefixKey | undefined, page: PageQuery): RoutePage<RouteView>;
+  adjRibOut(address: string, family: Family, prefix: PrefixKey | undefined, page: PageQuery): RoutePage<RouteView>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The observe surface (issue 3, helper "observe"): filtered Loc-RIB, explain, watch events, metrics.
 
 /** A best-path change as GET /api/v1/watch streams it (event `route`). */

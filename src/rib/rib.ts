@@ -31,6 +31,7 @@ import {
   type RouteBatch,
   type UpdateMessage,
 } from '../wire/index.ts';
+import { exportedRouteView } from './adj-view.ts';
 import {
   addressSortKey,
   type BestReasonName,
@@ -42,7 +43,7 @@ import {
 } from './decision.ts';
 import { type UpdateEncoder, wireEncoder } from './encoder.ts';
 import { type ExplainedRouteView, type ExplainResult, explainRanking } from './explain.ts';
-import { canExport, type ExportPeer, exportRoute } from './export.ts';
+import { canExport, type ExportedRoute, type ExportPeer, exportRoute } from './export.ts';
 import {
   attributesKey,
   LOCAL_PEER,
@@ -102,6 +103,23 @@ export interface ExplainedRoute extends RouteView {
 }
 
 type Entry = Path | Path[];
+
+/** One page of a neighbour's Adj-RIB-In or Adj-RIB-Out. */
+export interface AdjRibQuery {
+  /** Only this exact prefix. */
+  prefix?: PrefixKey;
+  /** At least one prefix, then prefixes while fewer than `limit` routes are out. */
+  limit: number;
+  /** Continue after this prefix (the `last` of the previous page). */
+  after?: PrefixKey;
+}
+
+export interface AdjRibPage {
+  total: number;
+  routes: RouteView[];
+  /** The last prefix returned when more follow; null on the last page. */
+  last: PrefixKey | null;
+}
 
 /** A search() walk to resume: the live table iterator, and the next matching prefix it already looked at. */
 interface SearchCursor {
@@ -240,6 +258,9 @@ export class Rib {
   private readonly established: PeerState[] = [];
   private readonly collector = new Collector();
   private queryCursor: { family: Family; lastKey: PrefixKey; iter: Iterator<[PrefixKey, Entry]> } | null = null;
+  /** The live iterator of the last adjRibIn/adjRibOut page, to continue from (adjPage). */
+  private adjCursor: { tag: string; lastKey: PrefixKey; iter: Iterator<PrefixKey>; pending: PrefixKey | null } | null =
+    null;
   /** Live iterators of recent search() cursors (query.ts), oldest first; at most SEARCH_CURSORS. */
   private readonly searchCursors = new Map<string, SearchCursor>();
 
@@ -721,6 +742,134 @@ export class Rib {
     }
     col.groups.clear();
     return bytes;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Per-neighbour Adj-RIB-In and Adj-RIB-Out (GET /api/v1/neighbors/{address}/adj-rib-in|adj-rib-out/{family}).
+
+  /**
+   * Paths accepted from peer `id` (its Adj-RIB-In after the import checks: a looped or treat-as-withdraw route is
+   * not kept), in Loc-RIB table order; `best` says whether the path is the Loc-RIB's best. `total` counts the
+   * peer's paths in the family (or of the one prefix). `last` is set when more may follow: pass it as `after`.
+   */
+  adjRibIn(id: string, family: Family, q: AdjRibQuery): AdjRibPage {
+    const peer = this.peer(id);
+    const f = famIndex(family);
+    const table = this.tables[f]!;
+    const emit = (key: PrefixKey, out: RouteView[]): void => {
+      const cur = table.get(key);
+      if (cur === undefined) return;
+      if (!Array.isArray(cur)) {
+        if (cur.src.peer === peer.idx) out.push(this.view(family, key, cur, true, stepReason(0)));
+        return;
+      }
+      for (const r of rankPaths(cur, this.peers).map((r, i) => ({ ...r, best: i === 0 }))) {
+        if (r.path.src.peer === peer.idx) out.push(this.view(family, key, r.path, r.best, r.reason));
+      }
+    };
+    if (q.prefix !== undefined) {
+      const routes: RouteView[] = [];
+      emit(q.prefix, routes);
+      return { total: routes.length, routes, last: null };
+    }
+    const has = (key: PrefixKey): boolean => {
+      const cur = table.get(key);
+      if (cur === undefined) return false;
+      if (!Array.isArray(cur)) return cur.src.peer === peer.idx;
+      for (const p of cur) if (p.src.peer === peer.idx) return true;
+      return false;
+    };
+    const page = this.adjPage(`in|${id}|${f}`, () => table.keys(), has, emit, q);
+    return { total: peer.received[f]!, routes: page.routes, last: page.last };
+  }
+
+  /**
+   * What was last advertised to peer `id` (its Adj-RIB-Out), as sent: the exported attributes and next hop.
+   * Empty while the session is not established or the family was not negotiated.
+   */
+  adjRibOut(id: string, family: Family, q: AdjRibQuery): AdjRibPage {
+    const peer = this.peer(id);
+    const st = peer.out[famIndex(family)];
+    if (st === null || st === undefined) return { total: 0, routes: [], last: null };
+    const exported = new Map<RouteSource, ExportedRoute>();
+    const emit = (key: PrefixKey, out: RouteView[]): void => {
+      const src = st.adjOut.get(key);
+      if (src === undefined) return;
+      const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
+      let e = exported.get(src);
+      if (e === undefined) {
+        e = exportRoute(src, from, peer, this.clusterIdText);
+        exported.set(src, e);
+      }
+      out.push(exportedRouteView(family, key, e, src.peer === LOCAL_PEER ? 'local' : from.address));
+    };
+    if (q.prefix !== undefined) {
+      const routes: RouteView[] = [];
+      emit(q.prefix, routes);
+      return { total: routes.length, routes, last: null };
+    }
+    const page = this.adjPage(
+      `out|${id}|${st.family}`,
+      () => st.adjOut.keys(),
+      () => true,
+      emit,
+      q,
+    );
+    return { total: st.adjOut.size, routes: page.routes, last: page.last };
+  }
+
+  /**
+   * One page over a live key iterator: prefixes for which `has` is true are emitted until `limit` routes are out
+   * (a prefix's paths are never split), then one more matching prefix is looked up so `last` is null exactly when
+   * nothing follows. The iterator is kept for the next page (keyed by `tag` and the last prefix), so paging through
+   * a million routes is linear; a page asked out of order rescans from the start to `after`.
+   */
+  private adjPage(
+    tag: string,
+    keys: () => Iterator<PrefixKey>,
+    has: (key: PrefixKey) => boolean,
+    emit: (key: PrefixKey, out: RouteView[]) => void,
+    q: AdjRibQuery,
+  ): { routes: RouteView[]; last: PrefixKey | null } {
+    const routes: RouteView[] = [];
+    let iter: Iterator<PrefixKey>;
+    let pending: PrefixKey | null = null;
+    const c = this.adjCursor;
+    this.adjCursor = null;
+    if (q.after !== undefined) {
+      if (c !== null && c.tag === tag && c.lastKey === q.after) {
+        iter = c.iter;
+        pending = c.pending;
+      } else {
+        iter = keys();
+        for (;;) {
+          const r = iter.next();
+          if (r.done) return { routes, last: null };
+          if (r.value === q.after) break;
+        }
+      }
+    } else {
+      iter = keys();
+    }
+    let last: PrefixKey | null = null;
+    for (;;) {
+      let key: PrefixKey;
+      if (pending !== null) {
+        key = pending;
+        pending = null;
+      } else {
+        const r = iter.next();
+        if (r.done) return { routes, last: null };
+        key = r.value;
+        if (!has(key)) continue;
+      }
+      if (routes.length >= q.limit && last !== null) {
+        this.adjCursor = { tag, lastKey: last, iter, pending: key };
+        return { routes, last };
+      }
+      emit(key, routes);
+      last = key;
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------------
