@@ -935,7 +935,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     const routes: InjectedRoute[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {
       try {
-        routes[i] = parser.parse(items[i], single ? '' : `routes[${i}].`);
+        routes[i] = parser.parse(items[i], single ? -1 : i);
       } catch (err) {
         if (!(err instanceof RouteInputError)) throw err;
         throw new ControlError(err.field.endsWith('prefix') ? 'bad_prefix' : 'bad_request', err.message, err.field);
