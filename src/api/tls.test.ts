@@ -2,7 +2,6 @@
 // node:https against that CA; token-file and PEM errors reported with the file and the key.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
@@ -14,36 +13,7 @@ import { Speaker } from '../daemon/speaker.ts';
 import { config, silentLogger } from '../daemon/testing.ts';
 import { loadApiSecurity } from './auth.ts';
 import { buildApi } from './server.ts';
-
-/** A self-signed certificate for 127.0.0.1 (EC P-256, valid one day); returns the file paths. */
-export function makeCert(dir: string): { cert: string; key: string } {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=tsbgp test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+import { makeCert } from './tls-testing.ts';
 
 function httpsGet(
   url: string,

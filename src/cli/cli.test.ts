@@ -109,13 +109,13 @@ describe('tsbgp CLI against a running daemon', () => {
     assert.match(r.stdout, /^ipv6-unicast: 1 path$/m);
   });
 
-  it('API errors are one line and exit 1', async () => {
+  it('API errors are one line with the HTTP status and code, and exit 1', async () => {
     const r = await runCli(['neighbor', 'show', '127.0.50.99', '--api', API]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, 'tsbgp: no neighbor 127.0.50.99 is configured (neighbor_not_found)\n');
+    assert.equal(r.stderr, 'tsbgp: no neighbor 127.0.50.99 is configured (HTTP 404 neighbor_not_found)\n');
     const p = await runCli(['rib', 'ipv4-unicast', '--prefix', '203.0.113.1/24', '--api', API]);
     assert.equal(p.status, 1);
-    assert.match(p.stderr, /^tsbgp: prefix: "203\.0\.113\.1\/24" has host bits set.*\(bad_prefix\)\n$/);
+    assert.match(p.stderr, /^tsbgp: prefix: "203\.0\.113\.1\/24" has host bits set.*\(HTTP 400 bad_prefix\)\n$/);
   });
 
   it('usage errors exit 2', async () => {
@@ -159,11 +159,11 @@ describe('tsbgp CLI against a running daemon', () => {
     assert.equal(JSON.parse(r.stdout).length, 2);
   });
 
-  it('SIGTERM exits 0 and closes the API', async () => {
+  it('SIGTERM exits 0 and closes the API; a client that cannot reach it exits 3', async () => {
     const { code } = await d.stop('SIGTERM');
     assert.equal(code, 0);
     const r = await runCli(['neighbor', 'list', '--api', API]);
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 3);
     assert.equal(
       r.stderr,
       `tsbgp: cannot reach the API at ${API}: connection refused (is \`tsbgp daemon\` running?)\n`,

@@ -98,7 +98,10 @@ export function formatNeighbor(n: NeighborJson): string {
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }
 
-export function formatRoutes(family: string, result: { total: number; routes: RouteView[] }): string {
+export function formatRoutes(
+  family: string,
+  result: { total: number; routes: RouteView[]; next_cursor?: string | null },
+): string {
   if (result.total === 0) return `${family}: no routes`;
   const rows = result.routes.map((r) => [
     r.best ? '*>' : '* ',
@@ -114,7 +117,126 @@ export function formatRoutes(family: string, result: { total: number; routes: Ro
   let out = `${family}: ${result.total} ${result.total === 1 ? 'path' : 'paths'}\n`;
   out += table(['', 'PREFIX', 'NEXT HOP', 'FROM', 'AS PATH', 'ORIGIN', 'MED', 'LOCPRF', 'COMMUNITIES'], rows);
   if (result.routes.length < result.total) {
-    out += `\n(${result.routes.length} of ${result.total} shown; use --limit to see more)`;
+    out += `\n(${result.routes.length} of ${result.total} shown; --all follows every page, --limit N sets the page size)`;
   }
   return out;
+}
+
+/** GET /rib/{family}/explain as `tsbgp rib --explain` prints it. */
+export interface ExplainJson {
+  prefix: string;
+  best: number;
+  candidates: (RouteView & {
+    rank: number;
+    decided_by: string;
+    reason: string;
+    lost_to: number | null;
+    steps: { step: string; value: string | number; other: string | number; result: string }[];
+  })[];
+}
+
+export function formatExplain(x: ExplainJson): string {
+  const n = x.candidates.length;
+  const parts = [`${x.prefix}: ${n} ${n === 1 ? 'candidate' : 'candidates'}`];
+  for (const c of x.candidates) {
+    const attrs = [
+      `from ${c.from}`,
+      `next hop ${c.next_hop}`,
+      `AS path ${c.as_path.length > 0 ? c.as_path.join(' ') : '(empty)'}`,
+      `origin ${c.origin}`,
+    ];
+    if (c.med !== null) attrs.push(`MED ${c.med}`);
+    if (c.local_pref !== null) attrs.push(`local-pref ${c.local_pref}`);
+    let block = `\n#${c.rank} ${c.best ? '*>' : '* '} ${attrs.join(', ')}\n   ${c.reason}`;
+    if (c.steps.length > 0) {
+      const t = table(
+        ['STEP', 'THIS', 'OTHER', 'RESULT'],
+        c.steps.map((st) => [st.step, String(st.value), String(st.other), st.result]),
+      );
+      block += `\n${t
+        .split('\n')
+        .map((l) => `   ${l}`)
+        .join('\n')}`;
+    }
+    parts.push(block);
+  }
+  return parts.join('\n');
+}
+
+/** A route of GET /api/v1/routes. */
+export interface InjectedJson {
+  family: string;
+  prefix: string;
+  next_hop: string;
+  origin: string;
+  as_path: number[];
+  med: number | null;
+  local_pref: number | null;
+  communities: string[];
+  large_communities: string[];
+  ext_communities: string[];
+}
+
+export function formatInjected(page: { total: number; routes: InjectedJson[] }): string {
+  if (page.total === 0) return 'no injected routes';
+  const rows = page.routes.map((r) => [
+    r.prefix,
+    r.next_hop,
+    r.as_path.length > 0 ? r.as_path.join(' ') : '(empty)',
+    r.origin,
+    r.med === null ? '' : String(r.med),
+    r.local_pref === null ? '' : String(r.local_pref),
+    [...r.communities, ...r.large_communities, ...r.ext_communities].join(' '),
+  ]);
+  let out = `${page.total} injected ${page.total === 1 ? 'route' : 'routes'}\n`;
+  out += table(['PREFIX', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'MED', 'LOCPRF', 'COMMUNITIES'], rows);
+  if (page.routes.length < page.total) {
+    out += `\n(${page.routes.length} of ${page.total} shown; --all follows every page, --limit N sets the page size)`;
+  }
+  return out;
+}
+
+/** One watch event as a line: "12:00:01 route    ipv4-unicast 203.0.113.0/24 best from 192.0.2.2 …". */
+export function formatWatchEvent(event: string, data: unknown, at: Date): string {
+  const time = at.toTimeString().slice(0, 8);
+  const d = data as Record<string, unknown>;
+  if (event === 'route') {
+    const r = d.route as RouteView | null;
+    const head = `${time} route   ${d.family} ${d.prefix} ${d.action}`;
+    if (!r) return `${head}${d.previous_from ? ` (was from ${d.previous_from})` : ''}`;
+    const path = r.as_path.length > 0 ? r.as_path.join(' ') : '(empty)';
+    const comms = [...r.communities, ...r.large_communities, ...r.ext_communities];
+    return `${head} from ${r.from} next hop ${r.next_hop} AS path ${path}${comms.length > 0 ? ` communities ${comms.join(' ')}` : ''}`;
+  }
+  if (event === 'session') {
+    return `${time} session ${d.neighbor} ${d.from} → ${d.to}${d.reason ? ` (${d.reason})` : ''}`;
+  }
+  if (event === 'overflow') return `${time} overflow: ${d.message}`;
+  return `${time} ${event} ${JSON.stringify(data)}`;
+}
+
+/** GET /api/v1/health as `tsbgp status` prints it. */
+export interface HealthJson {
+  status: string;
+  uptime_s: number;
+  version: string;
+  neighbors?: { configured: number; established: number };
+  event_loop_delay_ms?: { p99: number; max: number };
+  loc_rib?: Record<string, number>;
+}
+
+export function formatStatus(h: HealthJson, base: string): string {
+  const lines = [`tsbgp ${h.version} at ${base}: ${h.status}, up ${formatDuration(h.uptime_s)}`];
+  if (h.neighbors) lines.push(`neighbors   ${h.neighbors.established} of ${h.neighbors.configured} established`);
+  if (h.loc_rib) {
+    lines.push(
+      `Loc-RIB     ${Object.entries(h.loc_rib)
+        .map(([f, n]) => `${f} ${n} ${n === 1 ? 'prefix' : 'prefixes'}`)
+        .join(', ')}`,
+    );
+  }
+  if (h.event_loop_delay_ms) {
+    lines.push(`event loop  p99 ${h.event_loop_delay_ms.p99} ms, max ${h.event_loop_delay_ms.max} ms since start`);
+  }
+  return lines.join('\n');
 }

@@ -1,102 +1,122 @@
 // The `tsbgp` command. `tsbgp daemon` runs the speaker; every other command is a thin client of the HTTP API
-// (it never touches the daemon any other way). Exit codes: 0 success, 1 error, 2 usage error.
+// (it never touches the daemon any other way). Exit codes: 0 success, 1 error (the daemon answered with an error,
+// or an invalid configuration), 2 usage error, 3 the API cannot be reached.
 // docs/cli.md documents the commands; keep the two in step.
 
-import { parseArgs } from 'node:util';
-import type { RouteView } from '../rib/types.ts';
-import { ApiClient, CliError, DEFAULT_API_URL, UsageError } from './client.ts';
-import { formatNeighbor, formatNeighbors, formatRoutes, type NeighborJson } from './format.ts';
-
-const FAMILY_NAMES = ['ipv4-unicast', 'ipv6-unicast'] as const;
-const FAMILY_ALIASES: Record<string, (typeof FAMILY_NAMES)[number]> = {
-  'ipv4-unicast': 'ipv4-unicast',
-  'ipv6-unicast': 'ipv6-unicast',
-  ipv4: 'ipv4-unicast',
-  ipv6: 'ipv6-unicast',
-  v4: 'ipv4-unicast',
-  v6: 'ipv6-unicast',
-};
+import { CliError, DEFAULT_API_URL } from './client.ts';
+import { cmdNeighbor } from './cmd-neighbor.ts';
+import { cmdRib } from './cmd-rib.ts';
+import { cmdRoute } from './cmd-route.ts';
+import { cmdWatch } from './cmd-watch.ts';
+import { CLIENT_OPTIONS, client, noMore, parse, print, printJson, usage } from './common.ts';
+import { formatStatus, type HealthJson } from './format.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const CONNECTION = `Connection (every client command):
+  --api URL          the API (default: $TSBGP_API, else ${DEFAULT_API_URL}); https:// for TLS
+  --token-file FILE  bearer token from FILE (default: $TSBGP_TOKEN)
+  --ca FILE          CA certificate(s) to trust for https:// (default: $TSBGP_CA)
+  --json             print the API's JSON instead of a table`;
 
 const HELP: Record<string, string> = {
   main: `tsbgp — an API-first BGP-4 speaker
 
 Usage:
   tsbgp daemon [--config FILE] [--check] [--log-level LEVEL]
-  tsbgp neighbor list [--json]
-  tsbgp neighbor show ADDRESS [--json]
-  tsbgp rib [FAMILY] [--prefix PREFIX] [--limit N] [--json]
-  tsbgp status [--json]
+  tsbgp status
+  tsbgp neighbor [list | show ADDR | add ADDR --asn N [...] | set ADDR --KEY VALUE [...] | delete ADDR
+                  | enable ADDR | disable ADDR | reset ADDR [--soft in|out] | revert ADDR
+                  | adj-in ADDR [FAMILY] | adj-out ADDR [FAMILY]]
+  tsbgp rib [FAMILY] [--prefix P [--longer]] [--community C]... [--large-community C]... [--as-path RE]
+            [--from ADDR|local] [--limit N] [--all] [--explain]
+  tsbgp route add PREFIX [--next-hop NH] [--origin O] [--as-path "A B"] [--med N] [--local-pref N]
+                  [--community C]... [--large-community C]... [--ext-community C]...
+  tsbgp route add --file FILE | delete PREFIX... | delete --file FILE | list [FAMILY] [--all]
+  tsbgp watch [--family F] [--neighbor ADDR] [--types route,session]
   tsbgp help [COMMAND]
   tsbgp --version
 
-Client commands talk to the daemon's HTTP API: --api URL (default: $TSBGP_API, else ${DEFAULT_API_URL}).
-Exit codes: 0 success, 1 error, 2 usage error. See docs/cli.md.`,
+${CONNECTION}
+
+Exit codes: 0 success, 1 the daemon answered with an error, 2 usage error, 3 the API cannot be reached.
+See docs/cli.md.`,
   daemon: `Usage: tsbgp daemon [--config FILE] [--check] [--log-level LEVEL]
 
-Runs the BGP speaker and its API until SIGTERM or SIGINT. SIGHUP re-reads the configuration file.
-Without --config it runs the built-in default (AS 65000, BGP on 127.0.0.1:1179, API on 127.0.0.1:8179).
+Runs the BGP speaker and its API until SIGTERM or SIGINT. SIGHUP re-reads the configuration file (and the API
+tokens file). Without --config it runs the built-in default (AS 65000, BGP on 127.0.0.1:1179, API on 127.0.0.1:8179).
 
   -c, --config FILE     TOML configuration (docs/config.md)
-      --check           validate the configuration, print every error, and exit (0 valid, 1 invalid)
+      --check           validate the configuration (and the API tokens and TLS files it names), print every
+                        error, and exit (0 valid, 1 invalid)
       --log-level LEVEL fatal, error, warn, info (default), debug, trace or silent; logs are JSON on stderr`,
-  neighbor: `Usage: tsbgp neighbor list [--json] [--api URL]
-       tsbgp neighbor show ADDRESS [--json] [--api URL]
+  neighbor: `Usage: tsbgp neighbor [list]                          every neighbour: state, uptime, route counts
+       tsbgp neighbor show ADDR                        one neighbour in detail
+       tsbgp neighbor add ADDR --asn N [--KEY VALUE]...
+       tsbgp neighbor set ADDR --KEY VALUE [...] [--unset KEY]...
+       tsbgp neighbor delete ADDR                      NOTIFICATION Cease (peer de-configured)
+       tsbgp neighbor enable ADDR | disable ADDR
+       tsbgp neighbor reset ADDR [--soft in|out]       hard reset, or ROUTE-REFRESH (in) / re-send (out)
+       tsbgp neighbor revert ADDR                      drop the API's changes: back to the configuration file
+       tsbgp neighbor adj-in ADDR [FAMILY] [--prefix P] [--limit N]    paths received from the neighbour
+       tsbgp neighbor adj-out ADDR [FAMILY] [--prefix P] [--limit N]   routes advertised to it
 
-Lists the configured neighbors with their session state, uptime and route counts, or shows one in detail.`,
-  rib: `Usage: tsbgp rib [FAMILY] [--prefix PREFIX] [--limit N] [--json] [--api URL]
+Keys (the [[neighbors]] keys of docs/config.md, with dashes): --asn N, --description TEXT, --local-address A,
+--port N, --passive [BOOL], --hold-time N, --connect-retry N, --families F[,F], --next-hop-ipv4 A,
+--next-hop-ipv6 A, --enabled BOOL (or --disabled), --route-reflector-client [BOOL], --add-path-receive [BOOL],
+--graceful-restart BOOL, --restart-time N. A boolean alone means true; --no-KEY means false.
+--unset KEY (set only) puts the key back to what the configuration file says.
+Changes are stored by the daemon and survive restarts; only a description change leaves the session up.
+
+${CONNECTION}`,
+  rib: `Usage: tsbgp rib [FAMILY] [--prefix P [--longer]] [--community C]... [--large-community C]...
+                 [--as-path RE] [--from ADDR|local] [--limit N] [--all]
+       tsbgp rib [FAMILY] --prefix P --explain
 
 Shows the Loc-RIB: every path, "*>" marking the best one. FAMILY is ipv4-unicast (ipv4) or ipv6-unicast (ipv6);
-without it both are shown (or the family of --prefix).`,
-  status: `Usage: tsbgp status [--json] [--api URL]
+without it both are shown (or the family of --prefix). Every filter given must hold:
 
-Shows whether the daemon answers, its version and uptime.`,
+  -p, --prefix P             this exact prefix; with --longer, P and every more-specific prefix
+      --community C          a community the path carries (repeat for several; all must match)
+      --large-community C    a large community the path carries (repeatable)
+      --as-path RE           a JavaScript regular expression over the AS path "65001 65002" (e.g. '^65001 ')
+      --from ADDR|local      paths learned from this neighbour, or originated here
+      --limit N              paths per page (the API's default is 1000)
+      --all                  follow every page
+      --explain              every candidate of --prefix with the best-path decision step by step
+
+${CONNECTION}`,
+  route: `Usage: tsbgp route add PREFIX [--next-hop NH] [--origin igp|egp|incomplete] [--as-path "A B ..."]
+                       [--med N] [--local-pref N] [--community C]... [--large-community C]...
+                       [--ext-community C]...
+       tsbgp route add --file FILE          a batch, in one request (FILE "-" is standard input)
+       tsbgp route delete PREFIX [PREFIX...] | --file FILE
+       tsbgp route list [FAMILY] [--limit N] [--all]
+
+Injects routes through the API (stored by the daemon; they survive restarts). A batch is accepted or rejected
+as a whole. FILE is JSON (the body of POST /api/v1/routes: [route, ...] or {"routes": [...]}) or text, one route
+per line, the prefix first, then "key value" pairs (# starts a comment):
+
+  203.0.113.0/24 next-hop 192.0.2.1 as-path 65001,65002 med 10 community 65000:1,65000:2
+  2001:db8:100::/48 origin incomplete large-community 65000:1:1
+
+keys: next-hop, origin, as-path, med, local-pref, community, large-community, ext-community. For delete only
+the prefix of each line (or route object) is read.
+
+${CONNECTION}`,
+  watch: `Usage: tsbgp watch [--family F[,F]] [--neighbor ADDR[,ADDR]] [--types route,session]
+
+Follows best-path changes (route) and session state changes (session) as they happen, one line each (with
+--json one JSON object per line), until interrupted. Exits 1 if the daemon ends the stream because the client
+fell behind (overflow), 3 if the connection is lost.
+
+${CONNECTION}`,
+  status: `Usage: tsbgp status
+
+Shows whether the daemon answers: version, uptime, neighbours established, Loc-RIB sizes, event-loop delay.
+
+${CONNECTION}`,
 };
-
-function usage(message: string, topic = 'main'): never {
-  throw new UsageError(`${message}\nRun 'tsbgp help${topic === 'main' ? '' : ` ${topic}`}' for usage.`);
-}
-
-type OptionSpec = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
-
-interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  positionals: string[];
-}
-
-function parse(args: string[], options: OptionSpec, topic: string): Parsed {
-  try {
-    return parseArgs({
-      args,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    // parseArgs says e.g. "Unknown option '--foo'. To specify a positional argument starting with a '-', …".
-    const msg = (err as Error).message.split('. ')[0]!.replace(/'/g, '');
-    return usage(msg.charAt(0).toLowerCase() + msg.slice(1), topic);
-  }
-}
-
-const CLIENT_OPTIONS = {
-  api: { type: 'string' },
-  json: { type: 'boolean' },
-} as const satisfies OptionSpec;
-
-function client(values: { api?: string | boolean | undefined }): ApiClient {
-  const url = typeof values.api === 'string' ? values.api : process.env.TSBGP_API || DEFAULT_API_URL;
-  return new ApiClient(url);
-}
-
-function print(text: string): void {
-  process.stdout.write(`${text}\n`);
-}
-
-function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -107,7 +127,7 @@ async function cmdDaemon(args: string[]): Promise<number> {
     'daemon',
   );
   if (values.help) return help(['daemon']);
-  if (positionals.length > 0) usage(`unexpected argument "${positionals[0]}"`, 'daemon');
+  noMore(positionals, 0, 'daemon');
   // Loaded here, not at the top: the client commands should not pay for loading fastify, pino and the codec.
   const { builtinConfig, loadConfigFile } = await import('../daemon/config.ts');
   const level = (values['log-level'] as string | undefined) ?? 'info';
@@ -128,6 +148,14 @@ async function cmdDaemon(args: string[]): Promise<number> {
     config = r.config;
   }
   if (values.check) {
+    // The files the configuration names for the API are read too: a daemon that passed --check must start.
+    const { loadApiSecurity } = await import('../api/auth.ts');
+    try {
+      loadApiSecurity(config.api);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 1;
+    }
     const n = config.neighbors.length;
     const m = config.routes.length;
     print(`config OK: ${n} ${n === 1 ? 'neighbor' : 'neighbors'}, ${m} ${m === 1 ? 'route' : 'routes'}`);
@@ -139,78 +167,20 @@ async function cmdDaemon(args: string[]): Promise<number> {
   process.exit(code);
 }
 
-async function cmdNeighbor(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, CLIENT_OPTIONS, 'neighbor');
-  if (values.help) return help(['neighbor']);
-  const sub = positionals[0] ?? 'list';
-  const api = client(values);
-  if (sub === 'list' || sub === 'ls') {
-    if (positionals.length > 1) usage(`unexpected argument "${positionals[1]}"`, 'neighbor');
-    const list = await api.get<NeighborJson[]>('/api/v1/neighbors');
-    if (values.json) printJson(list);
-    else print(formatNeighbors(list));
-    return 0;
-  }
-  if (sub === 'show') {
-    const addr = positionals[1];
-    if (!addr) usage('neighbor show needs an ADDRESS', 'neighbor');
-    if (positionals.length > 2) usage(`unexpected argument "${positionals[2]}"`, 'neighbor');
-    const n = await api.get<NeighborJson>(`/api/v1/neighbors/${encodeURIComponent(addr)}`);
-    if (values.json) printJson(n);
-    else print(formatNeighbor(n));
-    return 0;
-  }
-  return usage(`unknown neighbor command "${sub}" (expected list or show)`, 'neighbor');
-}
-
-async function cmdRib(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    { ...CLIENT_OPTIONS, prefix: { type: 'string', short: 'p' }, limit: { type: 'string' } },
-    'rib',
-  );
-  if (values.help) return help(['rib']);
-  if (positionals.length > 1) usage(`unexpected argument "${positionals[1]}"`, 'rib');
-  let families: (typeof FAMILY_NAMES)[number][];
-  const prefix = values.prefix as string | undefined;
-  const limit = values.limit as string | undefined;
-  if (limit !== undefined && !/^[1-9]\d*$/.test(limit)) usage('--limit must be a positive integer', 'rib');
-  if (positionals[0] !== undefined) {
-    const f = FAMILY_ALIASES[positionals[0].toLowerCase()];
-    if (!f) usage(`unknown family "${positionals[0]}" (expected ipv4-unicast or ipv6-unicast)`, 'rib');
-    families = [f];
-  } else if (prefix !== undefined) {
-    families = [prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast'];
-  } else {
-    families = [...FAMILY_NAMES];
-  }
-  const api = client(values);
-  const results: Record<string, { total: number; routes: RouteView[] }> = {};
-  for (const f of families) {
-    const q = new URLSearchParams();
-    if (prefix !== undefined) q.set('prefix', prefix);
-    if (limit !== undefined) q.set('limit', limit);
-    const qs = q.size > 0 ? `?${q}` : '';
-    results[f] = await api.get<{ total: number; routes: RouteView[] }>(`/api/v1/rib/${f}${qs}`);
-  }
-  if (values.json) printJson(families.length === 1 ? results[families[0]!] : results);
-  else print(families.map((f) => formatRoutes(f, results[f]!)).join('\n\n'));
-  return 0;
-}
-
 async function cmdStatus(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, CLIENT_OPTIONS, 'status');
   if (values.help) return help(['status']);
-  if (positionals.length > 0) usage(`unexpected argument "${positionals[0]}"`, 'status');
+  noMore(positionals, 0, 'status');
   const api = client(values);
-  const h = await api.get<{ status: string; uptime_s: number; version: string }>('/api/v1/health');
+  const h = await api.get<HealthJson>('/api/v1/health');
   if (values.json) printJson(h);
-  else print(`tsbgp ${h.version} at ${api.base}: ${h.status}, up ${h.uptime_s} s`);
+  else print(formatStatus(h, api.base));
   return 0;
 }
 
 function help(args: string[]): number {
-  const topic = args[0] === 'neighbors' ? 'neighbor' : (args[0] ?? 'main');
+  const aliases: Record<string, string> = { neighbors: 'neighbor', routes: 'route' };
+  const topic = aliases[args[0] ?? ''] ?? args[0] ?? 'main';
   const text = HELP[topic];
   if (!text) usage(`no help for "${topic}"`);
   print(text);
@@ -242,9 +212,14 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDaemon(rest);
       case 'neighbor':
       case 'neighbors':
-        return await cmdNeighbor(rest);
+        return await cmdNeighbor(rest, help);
       case 'rib':
-        return await cmdRib(rest);
+        return await cmdRib(rest, help);
+      case 'route':
+      case 'routes':
+        return await cmdRoute(rest, help);
+      case 'watch':
+        return await cmdWatch(rest, help);
       case 'status':
         return await cmdStatus(rest);
       default:

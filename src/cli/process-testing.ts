@@ -108,7 +108,8 @@ export class DaemonProcess {
         if (m && !this.readyLine) {
           clearTimeout(timer);
           this.readyLine = m[0].trim();
-          this.apiUrl = `http://${m[1]}`;
+          // "https://127.0.0.1:8179" when the API serves TLS, "127.0.0.1:8179" for plain HTTP.
+          this.apiUrl = m[1]!.startsWith('https://') ? m[1]! : `http://${m[1]}`;
           resolve();
         }
       });
