@@ -9,8 +9,7 @@
 import { FAMILIES } from '../wire/index.ts';
 import { API_ERRORS } from './errors.ts';
 import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
-const DEFAULT_PAGE_LIMIT = 10_000;
-const MAX_PAGE_LIMIT = 1_000_000;
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './routes-control.ts';
 
 type Json = Record<string, unknown>;
 
