@@ -238,7 +238,7 @@ export interface ReceiverSessionSpec extends SessionOptions {
 
 export type ReceiverCommand =
   | { cmd: 'start'; sessions: ReceiverSessionSpec[] }
-  | { cmd: 'expect'; v4: number; v6: number }
+  | { cmd: 'expect'; v4: number; v6: number; afterMarker?: number }
   | { cmd: 'report' }
   | { cmd: 'stop' };
 
@@ -267,9 +267,13 @@ function runChild(): void {
   const send = (m: ReceiverEvent) => process.send?.(m);
   const sessions: { s: MiniSession; rib: RibCounter; spec: ReceiverSessionSpec; doneAt: number | null }[] = [];
   let progress: NodeJS.Timeout | undefined;
+  let afterMarker = -1;
   const check = (i: number) => {
     const x = sessions[i];
     if (!x || x.doneAt !== null) return;
+    // After churn the counts pass through the final values on the way; the last marker (sent after the last
+    // change) must have arrived first.
+    if (afterMarker >= 0 && !x.rib.markers.has(afterMarker)) return;
     if (x.rib.v4.size === x.spec.expect4 && x.rib.v6.size === x.spec.expect6) {
       x.doneAt = nowMs();
       send({ ev: 'done', i, t: x.doneAt });
@@ -301,6 +305,7 @@ function runChild(): void {
       );
     } else if (m.cmd === 'expect') {
       // New targets (after churn): every session is done again when it holds exactly this many.
+      afterMarker = m.afterMarker ?? -1;
       sessions.forEach((x, i) => {
         x.spec.expect4 = m.v4;
         x.spec.expect6 = m.v6;

@@ -486,7 +486,7 @@ async function runChurn(
     'the churn to be sent',
   )) as Extract<SenderEvent, { ev: 'churn-done' }>;
   // Convergence: the receiver holds exactly the final table.
-  receiver.send({ cmd: 'expect', v4: c.meta.finalV4, v6: c.meta.finalV6 });
+  receiver.send({ cmd: 'expect', v4: c.meta.finalV4, v6: c.meta.finalV6, afterMarker: c.meta.ticks - 1 });
   let convergedS: number | null = null;
   try {
     const d = (await receiver.waitFor(
