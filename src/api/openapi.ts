@@ -351,7 +351,10 @@ const paths: Record<string, Record<string, Json>> = {
         200: json(
           obj({
             address: { type: 'string' },
-            neighbor: { oneOf: [ref('Neighbor'), { type: 'null' }], description: 'null: the file has no such neighbour' },
+            neighbor: {
+              oneOf: [ref('Neighbor'), { type: 'null' }],
+              description: 'null: the file has no such neighbour',
+            },
           }),
         ),
         ...errors(400, 404, 503, ...COMMON_ERRORS),
