@@ -18,7 +18,10 @@
 //   - unrecognised optional transitive attributes pass with the Partial bit set (RFC 4271 §5, §9.1.4 of RFC 4271
 //     and RFC 7606 §3); unrecognised non-transitive ones are not passed on;
 //   - OTC (RFC 9234) passes unchanged; an IPv6 link-local next hop is never passed on (RFC 2545 §3: it only
-//     means something on the link it was learned on).
+//     means something on the link it was learned on);
+//   - a local route may carry export restrictions (LocalExport, from LocalRoute.targets / prependToEbgp): sent only
+//     to the listed peers, and with our AS prepended extra times towards eBGP peers only (an iBGP peer would see
+//     its own AS in the path and drop the route, RFC 4271 §9.1.2).
 
 import {
   type AsPathSegment,
@@ -46,6 +49,22 @@ export interface ExportPeer {
 export interface ExportedRoute {
   attributes: PathAttributes;
   nextHop: string;
+}
+
+/**
+ * Export restrictions of one local route (LocalRoute.targets and prependToEbgp), kept by the RIB per interned source
+ * of such routes only, so ordinary routes pay nothing.
+ */
+export interface LocalExport {
+  /** Ids of the peers the route goes to; null: every peer. */
+  targets: ReadonlySet<string> | null;
+  /** Extra copies of our AS in front of the AS path towards eBGP peers (after the one every eBGP export gets). */
+  prependToEbgp: number;
+}
+
+/** Whether a local route with restrictions `x` goes to the peer with id `toId` (on top of canExport). */
+export function localTargets(x: LocalExport, toId: string): boolean {
+  return x.targets === null || x.targets.has(toId);
 }
 
 /** The maximum number of ASes in one AS_PATH segment (the count is one byte; RFC 4271 §4.3). */
@@ -116,14 +135,24 @@ function common(a: PathAttributes, out: PathAttributes, ebgp: boolean): void {
 
 /**
  * The route as advertised to `to`. Call only when canExport(src, from, to) is true. `clusterId` is our
- * CLUSTER_ID as dotted quad (RFC 4456 §7).
+ * CLUSTER_ID as dotted quad (RFC 4456 §7). `local`: the restrictions of a local route, when it has any.
  */
-export function exportRoute(src: RouteSource, from: ExportPeer, to: ExportPeer, clusterId: string): ExportedRoute {
+export function exportRoute(
+  src: RouteSource,
+  from: ExportPeer,
+  to: ExportPeer,
+  clusterId: string,
+  local?: LocalExport,
+): ExportedRoute {
   const a = src.attributes();
   const self = selfNextHop(to, src.family);
   const selfNh = (src.flags & SourceFlag.NEXT_HOP_SELF) !== 0;
   if (!to.ibgp) {
-    const out: PathAttributes = { origin: a.origin, asPath: prependAs(withoutConfed(a.asPath), to.localAsn) };
+    let asPath = prependAs(withoutConfed(a.asPath), to.localAsn);
+    // A local route made less attractive towards other ASes (a degraded anycast service): eBGP only.
+    const extra = local?.prependToEbgp ?? 0;
+    for (let i = 0; i < extra; i++) asPath = prependAs(asPath, to.localAsn);
+    const out: PathAttributes = { origin: a.origin, asPath };
     // RFC 4271 §5.1.4: a MED received from a neighbouring AS is not passed on; our own routes keep theirs.
     if (src.kind === SourceKind.LOCAL && a.med !== undefined) out.med = a.med;
     common(a, out, true);

@@ -43,7 +43,14 @@ import {
 } from './decision.ts';
 import { type UpdateEncoder, wireEncoder } from './encoder.ts';
 import { type ExplainedRouteView, type ExplainResult, explainRanking } from './explain.ts';
-import { canExport, type ExportedRoute, type ExportPeer, exportRoute } from './export.ts';
+import {
+  canExport,
+  type ExportedRoute,
+  type ExportPeer,
+  exportRoute,
+  type LocalExport,
+  localTargets,
+} from './export.ts';
 import {
   attributesKey,
   LOCAL_PEER,
@@ -133,6 +140,11 @@ interface SearchCursor {
 
 /** How many search cursors keep their live iterator (one per client paging at the same time, roughly). */
 const SEARCH_CURSORS = 64;
+
+/** A concatenation as one flat string (a Map key kept for the source's lifetime; see intern.ts sourceKey). */
+function flatString(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
 
 function famIndex(f: Family): number {
   return f === 'ipv4-unicast' ? 0 : 1;
@@ -258,6 +270,8 @@ export class Rib {
   private readonly established: PeerState[] = [];
   private readonly collector = new Collector();
   private queryCursor: { family: Family; lastKey: PrefixKey; iter: Iterator<[PrefixKey, Entry]> } | null = null;
+  /** Export restrictions of local sources that have any (LocalRoute.targets / prependToEbgp); null until one does. */
+  private localExports: WeakMap<RouteSource, LocalExport> | null = null;
   /** The live iterator of the last adjRibIn/adjRibOut page, to continue from (adjPage). */
   private adjCursor: { tag: string; lastKey: PrefixKey; iter: Iterator<PrefixKey>; pending: PrefixKey | null } | null =
     null;
@@ -432,10 +446,31 @@ export class Rib {
     const local = this.peers[LOCAL_PEER]!;
     const a = r.attributes;
     const localPref = a.localPref ?? 100;
-    const key = sourceKey(a, localPref, LOCAL_PEER, r.family, r.nextHop, undefined);
+    let key = sourceKey(a, localPref, LOCAL_PEER, r.family, r.nextHop, undefined);
+    const prepend = r.prependToEbgp ?? 0;
+    const restricted = r.targets !== undefined || prepend > 0;
+    if (restricted) {
+      // The restrictions are part of the source's identity: the same attributes for other peers are another source.
+      const targets = r.targets === undefined ? '*' : [...new Set(r.targets)].sort().join(',');
+      key = flatString(`${key}\x00T${targets}\x00P${prepend}`);
+    }
     const src = this.sources.intern(key, LOCAL_PEER, SourceKind.LOCAL, r.family, a, r.nextHop, undefined, localPref);
+    if (restricted) {
+      // A WeakMap: the entry goes with the source once the SourceTable drops it; routes without restrictions
+      // (nearly all) are never looked up (localExports stays null until the first restricted route).
+      this.localExports ??= new WeakMap();
+      this.localExports.set(src, {
+        targets: r.targets === undefined ? null : new Set(r.targets),
+        prependToEbgp: prepend,
+      });
+    }
     this.announcePath(local, famIndex(r.family), r.prefix, 0, src);
     this.sources.dropIfUnused(src);
+  }
+
+  /** The export restrictions of a source (local routes with targets or a prepend), if any. */
+  private localExportOf(src: RouteSource): LocalExport | undefined {
+    return this.localExports === null || src.peer !== LOCAL_PEER ? undefined : this.localExports.get(src);
   }
 
   withdrawLocal(family: Family, prefix: PrefixKey): void {
@@ -691,7 +726,10 @@ export class Rib {
     let src: RouteSource | undefined;
     if (cur !== undefined) {
       const s = (Array.isArray(cur) ? cur[0]! : cur).src;
-      if (canExport(s, this.peers[s.peer]!, peer)) src = s;
+      if (canExport(s, this.peers[s.peer]!, peer)) {
+        const x = this.localExportOf(s);
+        if (x === undefined || localTargets(x, peer.id)) src = s;
+      }
     }
     const old = st.adjOut.get(key);
     if (src === old) return;
@@ -724,7 +762,8 @@ export class Rib {
     // eBGP peer) share one batch.
     const batches = new Map<string, RouteBatch>();
     for (const [src, prefixes] of col.groups) {
-      const e = exportRoute(src, this.peers[src.peer] ?? this.peers[LOCAL_PEER]!, peer, this.clusterIdText);
+      const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
+      const e = exportRoute(src, from, peer, this.clusterIdText, this.localExportOf(src));
       const k = `${e.nextHop}\x00${attributesKey(e.attributes)}`;
       const b = batches.get(k);
       if (b === undefined) {
@@ -798,7 +837,7 @@ export class Rib {
       const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
       let e = exported.get(src);
       if (e === undefined) {
-        e = exportRoute(src, from, peer, this.clusterIdText);
+        e = exportRoute(src, from, peer, this.clusterIdText, this.localExportOf(src));
         exported.set(src, e);
       }
       out.push(exportedRouteView(family, key, e, src.peer === LOCAL_PEER ? 'local' : from.address));

@@ -37,6 +37,13 @@ export interface LocalRoute {
   attributes: PathAttributes;
   /** Next hop text, or "self" (the session's local address towards each peer). */
   nextHop: string;
+  /**
+   * Ids of the peers this route is exported to (ExaBGP's `neighbor X announce …`); absent: every peer. The Loc-RIB
+   * still holds one local route per prefix, so a peer not listed gets no route for the prefix from here.
+   */
+  targets?: string[];
+  /** Extra copies of our AS prepended towards eBGP peers only (a degraded anycast service); iBGP peers never see it. */
+  prependToEbgp?: number;
 }
 
 /** A path as the API shows it (`GET /api/v1/rib/{family}`). */
