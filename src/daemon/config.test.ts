@@ -419,3 +419,35 @@ describe('tsbgp daemon --check', () => {
     assert.match(r.stderr, /^tsbgp: unknown option --confg/);
   });
 });
+
+describe('config: [state] and [api] body_limit', () => {
+  const base = '[global]\nasn = 65000\nrouter_id = "192.0.2.1"\n';
+  const ok = (text: string, source: string | null = '/etc/tsbgp/tsbgp.toml') => {
+    const r = parseConfig(text, source);
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    return r.config;
+  };
+
+  it('the state file defaults to data/tsbgp.db next to the config file (the working directory without one)', () => {
+    assert.equal(ok(base).state.path, '/etc/tsbgp/data/tsbgp.db');
+    assert.equal(ok(base, null).state.path, 'data/tsbgp.db');
+    assert.equal(ok(`${base}[state]\npath = "run/s.db"\n`).state.path, '/etc/tsbgp/run/s.db');
+    assert.equal(ok(`${base}[state]\npath = "/var/lib/tsbgp/s.db"\n`).state.path, '/var/lib/tsbgp/s.db');
+    assert.equal(builtinConfig().state.path, 'data/tsbgp.db');
+  });
+
+  it('body_limit defaults to 256 MiB and is bounded', () => {
+    assert.equal(ok(base).api.bodyLimit, 256 * 1024 * 1024);
+    assert.equal(ok(`${base}[api]\nbody_limit = 4096\n`).api.bodyLimit, 4096);
+    const big = parseConfig(`${base}[api]\nbody_limit = 1073741824\n`, 'x.toml');
+    assert.equal(big.ok, false);
+    assert.match(String(!big.ok && big.errors[0]), /^api\.body_limit: expected an integer number of bytes/);
+  });
+
+  it('[state] rejects unknown keys and an empty path', () => {
+    const r = parseConfig(`${base}[state]\npth = "x"\n`, 'x.toml');
+    assert.deepEqual(!r.ok && r.errors, ['state.path: required', 'state.pth: unknown key (did you mean "path"?)']);
+    const e = parseConfig(`${base}[state]\npath = ""\n`, 'x.toml');
+    assert.deepEqual(!e.ok && e.errors, ['state.path: expected a file path']);
+  });
+});

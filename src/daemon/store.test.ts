@@ -230,3 +230,21 @@ describe('StateStore', () => {
     assert.ok(Buffer.compare(b, a) < 0);
   });
 });
+
+describe('tsbgp daemon with an unusable state file', () => {
+  it('exits 1 at start with one line naming the file', async () => {
+    const { runCli } = await import('../cli/process-testing.ts');
+    const d = mkdtempSync(join(dir, 'cli-'));
+    writeFileSync(join(d, 'state.db'), 'not a database, just text long enough to fill a SQLite header page......\n');
+    writeFileSync(
+      join(d, 't.toml'),
+      '[global]\nasn = 65000\nrouter_id = "192.0.2.1"\nlisten = []\n[api]\nlisten = "127.0.0.1:0"\n[state]\npath = "state.db"\n',
+    );
+    const r = await runCli(['daemon', '--config', join(d, 't.toml'), '--log-level', 'silent']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, new RegExp(`^tsbgp: state store ${join(d, 'state.db')}: not a valid tsbgp state database`));
+  });
+});
