@@ -9,14 +9,14 @@
 //   encodeEndOfRib(family) → Uint8Array
 
 export * from './addr.ts';
+export { decodeCapabilities, encodeCapability } from './capabilities.ts';
 export * from './constants.ts';
 export * from './errors.ts';
-export * from './prefix.ts';
-export * from './types.ts';
-export { decodeCapabilities, encodeCapability } from './capabilities.ts';
 export { Framer } from './framer.ts';
 export { decodeMessage, encodeKeepalive, messageTypeName } from './message.ts';
 export { describeNotification, encodeNotification, encodeShutdownNotification } from './notification.ts';
 export { encodeOpen } from './open.ts';
+export * from './prefix.ts';
 export { encodeRouteRefresh } from './route-refresh.ts';
+export * from './types.ts';
 export * from './update.ts';
