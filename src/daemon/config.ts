@@ -11,6 +11,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { normalizeProcesses, processesSchema, processSchema } from '../exabgp/config.ts';
+import type { ProcessConfig } from '../exabgp/process.ts';
+import { normalizeServices, type ServiceConfig, serviceSchema, servicesSchema } from '../health/config.ts';
 import { parseCommunity, parseExtCommunity, parseLargeCommunity } from '../wire/attr-communities.ts';
 import {
   type ExtCommunity,
@@ -113,6 +116,10 @@ export interface DaemonConfig {
   state: StateConfig;
   neighbors: NeighborConfig[];
   routes: RouteConfig[];
+  /** [[services]]: health-checked announcements (src/health, docs/health.md). */
+  services: ServiceConfig[];
+  /** [[processes]]: ExaBGP helper programs (src/exabgp, docs/exabgp.md). */
+  processes: ProcessConfig[];
 }
 
 export type ConfigResult = { ok: true; config: DaemonConfig } | { ok: false; errors: string[] };
@@ -354,6 +361,8 @@ const configSchema = z.strictObject(
     state: stateSchema.optional(),
     neighbors: listOf(neighborSchema, 'neighbor tables ([[neighbors]])').optional(),
     routes: listOf(routeSchema, 'route tables ([[routes]])').optional(),
+    services: servicesSchema.optional(),
+    processes: processesSchema.optional(),
   },
   { error: 'expected a table' },
 );
@@ -383,6 +392,11 @@ function knownKeys(path: readonly PropertyKey[]): string[] {
     routes: routeSchema.shape,
   };
   const top = path.length === 0 ? '' : String(path[0]);
+  // services[i] / processes[i]: their own keys; deeper tables (services[i].checks[j], …) get no suggestion.
+  if (top === 'services' || top === 'processes') {
+    if (path.length !== 2) return [];
+    return Object.keys(top === 'services' ? serviceSchema.shape : processSchema.shape);
+  }
   return Object.keys(shapes[top] ?? {});
 }
 
@@ -631,7 +645,9 @@ function normalize(raw: RawConfig, source: string | null): DaemonConfig {
     return out;
   });
 
-  return { source, global, api, state, neighbors, routes };
+  const services = normalizeServices(raw.services ?? []);
+  const processes = normalizeProcesses(raw.processes ?? []);
+  return { source, global, api, state, neighbors, routes, services, processes };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
