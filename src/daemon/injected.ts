@@ -59,15 +59,14 @@ export interface InjectedRouteJson {
   ext_communities: string[];
 }
 
-/** A validated injected route. */
-export interface InjectedRoute {
-  family: Family;
-  prefix: PrefixKey;
+/**
+ * A validated injected route: what the RIB originates (one object per route: a batch may hold a million), with
+ * `attributes` shared by every route of the batch with the same attribute values, and what the store keeps.
+ */
+export interface InjectedRoute extends LocalRoute {
   prefixText: string;
   /** Canonical JSON of the attributes (InjectedRouteJson without family and prefix), as stored. */
   attributesJson: string;
-  /** What the RIB originates; `attributes` is shared by every route of the batch with the same JSON. */
-  local: LocalRoute;
 }
 
 export class RouteInputError extends Error {
@@ -252,14 +251,18 @@ export class RouteParser {
     return {
       family,
       prefix,
+      attributes: a.attributes,
+      nextHop: a.nextHop,
       prefixText: formatPrefix(family, prefix),
       attributesJson: a.json,
-      local: { family, prefix, attributes: a.attributes, nextHop: a.nextHop },
     };
   }
 
-  /** A route as the store holds it (start-up). Throws an Error when the stored JSON is not a valid route. */
-  fromStore(family: Family, prefix: PrefixKey, attributesJson: string): InjectedRoute {
+  /**
+   * The route to originate for a stored one (start-up). Throws an Error when the stored JSON is not a valid route.
+   * `into` is filled and returned (the RIB keeps no reference to it), so loading a million routes allocates none.
+   */
+  fromStore(family: Family, prefix: PrefixKey, attributesJson: string, into: LocalRoute): LocalRoute {
     let p = this.byRaw.get(attributesJson);
     if (p === undefined) {
       const o = JSON.parse(attributesJson) as unknown;
@@ -267,13 +270,11 @@ export class RouteParser {
       p = parseAttributes(o as Record<string, unknown>, '');
       this.byRaw.set(attributesJson, p);
     }
-    return {
-      family,
-      prefix,
-      prefixText: formatPrefix(family, prefix),
-      attributesJson: p.json,
-      local: { family, prefix, attributes: p.attributes, nextHop: p.nextHop },
-    };
+    into.family = family;
+    into.prefix = prefix;
+    into.attributes = p.attributes;
+    into.nextHop = p.nextHop;
+    return into;
   }
 }
 

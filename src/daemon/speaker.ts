@@ -22,7 +22,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { ExplainResult } from '../rib/explain.ts';
 import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
-import { Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
+import { OriginateKeys, Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
 import type { BestChange, LocalRoute, RibPeer, RouteView } from '../rib/types.ts';
 import { Peer } from '../session/peer.ts';
 import type {
@@ -538,17 +538,19 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     this.injected[0].clear();
     this.injected[1].clear();
     const parser = new RouteParser();
+    const keys = new OriginateKeys();
+    const r: LocalRoute = { family: 'ipv4-unicast', prefix: '', attributes: { origin: 0, asPath: [] }, nextHop: '' };
     let n = 0;
-    this.store.forEachRoute((family, prefix, prefixText, json) => {
-      let r: InjectedRoute;
+    this.store.forEachRoute((family, prefix, json) => {
       try {
-        r = parser.fromStore(family, prefix, json);
+        parser.fromStore(family, prefix, json, r);
       } catch (err) {
         const path = this.store.path;
-        throw new StoreError(path, `state store ${path}: injected route ${prefixText}: ${(err as Error).message}`, err);
+        const what = `injected route ${formatPrefix(family, prefix)}`;
+        throw new StoreError(path, `state store ${path}: ${what}: ${(err as Error).message}`, err);
       }
       this.injected[famIndex(family)].add(prefix);
-      this.table.originate(r.local);
+      this.table.originate(r, keys);
       n++;
     });
     return n;
@@ -944,10 +946,11 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     const t1 = performance.now();
     this.commit(`${routes.length} routes`, () => this.store.putRoutes(routes));
     const t2 = performance.now();
+    const keys = new OriginateKeys();
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
       this.injected[famIndex(r.family)].add(r.prefix);
-      this.table.originate(r.local);
+      this.table.originate(r, keys);
     }
     this.wakePending();
     const t3 = performance.now();

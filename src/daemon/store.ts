@@ -152,7 +152,7 @@ export class StateStore {
       ),
       countAll: db.prepare('SELECT count(*) AS n FROM injected_routes'),
       countFamily: db.prepare('SELECT count(*) AS n FROM injected_routes WHERE family = ?'),
-      allRoutes: db.prepare('SELECT family, prefix, prefix_text, attributes FROM injected_routes'),
+      allRoutes: db.prepare('SELECT family, prefix, attributes FROM injected_routes'),
       overlay: db.prepare('SELECT address, kind, config FROM neighbor_overlay ORDER BY seq'),
       putOverlay: db.prepare(
         `INSERT INTO neighbor_overlay (address, kind, config, deleted, seq, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -306,11 +306,11 @@ export class StateStore {
   }
 
   /** Calls `fn` for every stored route (start-up), without building a list of them first. */
-  forEachRoute(fn: (family: Family, prefix: PrefixKey, prefixText: string, attributes: string) => void): void {
+  forEachRoute(fn: (family: Family, prefix: PrefixKey, attributesJson: string) => void): void {
     try {
       for (const row of this.st.allRoutes.iterate() as Iterable<unknown[]>) {
         const family = row[0] as Family;
-        fn(family, blobPrefix(family, row[1] as Uint8Array), row[2] as string, row[3] as string);
+        fn(family, blobPrefix(family, row[1] as Uint8Array), row[2] as string);
       }
     } catch (err) {
       if (err instanceof StoreError) throw err;

@@ -251,6 +251,26 @@ function estimateAttributes(src: RouteSource): number {
   return 30 + src.key.length;
 }
 
+/**
+ * Interning keys of local routes remembered by attributes object (and family and next hop), for Rib.originate of many
+ * routes that share a few attribute objects. The objects must not change while the cache is in use.
+ */
+export class OriginateKeys {
+  private readonly byAttributes = new Map<PathAttributes, { family: Family; nextHop: string; key: string }[]>();
+
+  key(a: PathAttributes, localPref: number, family: Family, nextHop: string): string {
+    let list = this.byAttributes.get(a);
+    if (list === undefined) {
+      list = [];
+      this.byAttributes.set(a, list);
+    }
+    for (const e of list) if (e.family === family && e.nextHop === nextHop) return e.key;
+    const key = sourceKey(a, localPref, LOCAL_PEER, family, nextHop, undefined);
+    list.push({ family, nextHop, key });
+    return key;
+  }
+}
+
 export class Rib {
   private readonly localAsn: number;
   private readonly routerId: number;
@@ -441,12 +461,18 @@ export class Rib {
     return true;
   }
 
-  /** Adds or replaces the local route for a prefix (peer "local"; LOCAL_PREF 100 unless set). */
-  originate(r: LocalRoute): void {
+  /**
+   * Adds or replaces the local route for a prefix (peer "local"; LOCAL_PREF 100 unless set). `keys`, when many
+   * routes share attribute objects (a batch of injected routes), saves serialising the same attributes per route.
+   */
+  originate(r: LocalRoute, keys?: OriginateKeys): void {
     const local = this.peers[LOCAL_PEER]!;
     const a = r.attributes;
     const localPref = a.localPref ?? 100;
-    let key = sourceKey(a, localPref, LOCAL_PEER, r.family, r.nextHop, undefined);
+    let key =
+      keys === undefined
+        ? sourceKey(a, localPref, LOCAL_PEER, r.family, r.nextHop, undefined)
+        : keys.key(a, localPref, r.family, r.nextHop);
     const prepend = r.prependToEbgp ?? 0;
     const restricted = r.targets !== undefined || prepend > 0;
     if (restricted) {
