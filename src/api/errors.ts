@@ -31,6 +31,8 @@ export const API_ERRORS = {
   payload_too_large: 413,
   /** GET /rib/{family}/explain: the prefix is not in the Loc-RIB. */
   prefix_not_found: 404,
+  /** No [[services]] entry with that name. */
+  service_not_found: 404,
   /** No such endpoint. */
   not_found: 404,
   /** A bug: the daemon failed to answer. The log has the details. */

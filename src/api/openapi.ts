@@ -9,6 +9,7 @@
 import { FAMILIES } from '../wire/index.ts';
 import { API_ERRORS } from './errors.ts';
 import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
+import { SERVICE_PATHS, SERVICE_SCHEMAS } from './openapi-services.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './routes-control.ts';
 
 type Json = Record<string, unknown>;
@@ -528,9 +529,9 @@ export const OPENAPI = {
   },
   servers: [{ url: 'http://127.0.0.1:8179' }],
   security: [{ bearer: [] }],
-  paths,
+  paths: { ...paths, ...SERVICE_PATHS },
   components: {
-    schemas,
+    schemas: { ...schemas, ...SERVICE_SCHEMAS },
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
   },
 } as const;

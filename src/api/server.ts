@@ -19,6 +19,7 @@ import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
 import { ApiMetrics, health, LoopMonitor, registerMetrics } from './metrics.ts';
 import { OPENAPI } from './openapi.ts';
 import { registerControlRoutes } from './routes-control.ts';
+import { registerServiceRoutes } from './routes-services.ts';
 import { registerWatch, type WatchOptions } from './watch.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -266,6 +267,8 @@ export function buildApi(daemon: DaemonApi, opts: ApiOptions = {}): FastifyInsta
   metrics.addGauge('tsbgp_watch_clients', 'Clients connected to GET /api/v1/watch', () => watchers.clients.size);
   // The write endpoints and the per-neighbour Adj-RIBs (helper "control"): registered when the daemon implements them.
   registerControlRoutes(app, daemon);
+  // Services and ExaBGP processes (issue 5).
+  registerServiceRoutes(app, daemon);
 
   return app;
 }

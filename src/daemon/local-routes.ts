@@ -99,6 +99,15 @@ export class LocalRoutes {
     return true;
   }
 
+  /**
+   * Records that the api source holds the prefix, for a caller that originates the route into the RIB itself (the
+   * API's batches do, with their own key cache): the api source has the top priority, so its route is always the
+   * effective one.
+   */
+  markApi(family: Family, prefix: PrefixKey): void {
+    this.#api[famIndex(family)].add(prefix);
+  }
+
   /** Removes `source`'s route for the prefix; the next source's route (or nothing) takes its place. */
   delete(source: SourceId, family: Family, prefix: PrefixKey): boolean {
     const f = famIndex(family);
@@ -183,7 +192,7 @@ export class LocalRoutes {
    * A new, empty RIB (the global identity changed): forgets the API and config routes (the owner loads them again,
    * API first) and keeps the others, which replay() then originates.
    */
-  rebuild(sink: LocalRouteSink): void {
+  rebuild(sink: LocalRouteSink = this.#sink): void {
     this.#sink = sink;
     this.#api[0].clear();
     this.#api[1].clear();

@@ -114,6 +114,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         routesOriginated: s.routesOriginated,
         routesWithdrawn: s.routesWithdrawn,
         globalReset: s.globalReset,
+        services: s.services,
+        processes: s.processes,
       },
       'configuration reloaded',
     );

@@ -20,6 +20,8 @@
 
 import net from 'node:net';
 import type { Logger } from 'pino';
+import type { HostOptions, NeighborInfo, PeerIdentity } from '../exabgp/index.ts';
+import type { ServiceConfig, ServiceDeps } from '../health/index.ts';
 import type { ExplainResult } from '../rib/explain.ts';
 import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
 import { OriginateKeys, Rib, type RibOptions, type RibQueryOptions } from '../rib/rib.ts';
@@ -64,7 +66,10 @@ import {
 } from './config.ts';
 import { ControlError } from './errors.ts';
 import { type InjectedRoute, injectedRouteJson, RouteInputError, RouteParser } from './injected.ts';
+import { LocalRoutes } from './local-routes.ts';
 import { applyOverlay, mergeNeighbor } from './overlay.ts';
+import { ProcessManager, type ProcessView } from './processes.ts';
+import { type DaemonServices, type ServiceDetailView, ServiceManager, type ServiceView } from './services.ts';
 import { type OverlayRow, StateStore, StoreError } from './store.ts';
 import {
   type DaemonApi,
@@ -121,6 +126,10 @@ export interface SpeakerOptions {
    * the speaker keeps its runtime state in a throw-away in-memory store (tests).
    */
   store?: StateStore;
+  /** Dependencies of each [[services]] entry (tests: a ManualTimer, a scripted probe). */
+  serviceDeps?: (c: ServiceConfig) => ServiceDeps;
+  /** Options of each [[processes]] host (tests: short stop timeouts). */
+  processOptions?: HostOptions;
 }
 
 interface NeighborEntry {
@@ -166,6 +175,10 @@ export interface ReloadSummary {
   /** Global identity (asn, router_id, cluster_id) changed: every session was reset and the RIB rebuilt. */
   globalReset: boolean;
   warnings: string[];
+  /** [[services]] added, removed and changed (a changed one starts again from init). */
+  services?: { added: string[]; removed: string[]; changed: string[] };
+  /** [[processes]] added, removed and restarted (the old program's routes are withdrawn before the new one starts). */
+  processes?: { added: string[]; removed: string[]; restarted: string[] };
 }
 
 /** Most routes in one POST /api/v1/routes. */
@@ -229,7 +242,7 @@ function routeKey(r: RouteConfig): string {
   return `${r.family}|${r.prefix}`;
 }
 
-export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSource {
+export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHandler, OutputSource {
   readonly version = VERSION;
   private readonly log: Logger;
   private readonly createPeer: PeerFactory;
@@ -241,8 +254,18 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
   private readonly store: StateStore;
   /** The store's neighbour overlay rows, in store order. */
   private overlay = new Map<string, OverlayRow>();
-  /** Prefixes of the injected routes, per family index (their attributes are in the store and the RIB). */
-  private readonly injected: [Set<PrefixKey>, Set<PrefixKey>] = [new Set(), new Set()];
+  /**
+   * Who owns each local route — config [[routes]], API-injected, service:NAME, process:NAME — and which one is in the
+   * RIB (local-routes.ts: api > service > process > config). API routes are kept there as prefixes only.
+   */
+  private readonly local = new LocalRoutes({
+    originate: (r) => this.table.originate(r),
+    withdrawLocal: (f, p) => this.table.withdrawLocal(f, p),
+  });
+  /** [[services]]: health-checked announcements (services.ts). */
+  private readonly serviceManager: ServiceManager;
+  /** [[processes]]: ExaBGP helper programs (processes.ts). */
+  private readonly processManager: ProcessManager;
   private table: Rib;
   private readonly entries = new Map<string, NeighborEntry>();
   /** Peer object → its entry; a Peer not found here (or not the entry's current one) is detached. */
@@ -284,6 +307,28 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     }
     for (const r of this.config.routes) this.originate(r);
     for (const nb of this.config.neighbors) this.addEntry(nb, false);
+    // Services and processes start with the speaker (start()); their routes join the RIB as they announce.
+    this.serviceManager = new ServiceManager(
+      {
+        local: this.local,
+        localAsn: () => this.config.global.asn,
+        changed: () => this.wakePending(),
+        log: this.log,
+      },
+      opts.serviceDeps,
+    );
+    this.processManager = new ProcessManager(
+      {
+        local: this.local,
+        changed: () => this.wakePending(),
+        neighbors: () => this.neighborInfos(),
+        routeRefresh: (address, family) => this.refreshFrom(address, family),
+        log: this.log,
+      },
+      opts.processOptions,
+    );
+    this.serviceManager.apply(this.config.services);
+    this.processManager.apply(this.config.processes);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -308,6 +353,8 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     }
     this.running = true;
     for (const e of this.entries.values()) e.peer?.start();
+    this.serviceManager.start();
+    this.processManager.start();
     return this.listenAddresses();
   }
 
@@ -330,6 +377,8 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     this.shuttingDown = true;
     this.running = false;
     const closing = this.closeListeners();
+    // Programs are told `shutdown` and terminated (bounded by their SIGKILL timeout) while the peers say goodbye.
+    const programs = Promise.all([this.serviceManager.stop(), this.processManager.stop()]);
     for (const e of this.entries.values()) {
       if (e.peer) this.detach(e, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, message);
     }
@@ -343,6 +392,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     await Promise.race([Promise.allSettled([...this.stopping]), grace]);
     clearTimeout(timer);
     await closing;
+    await programs;
   }
 
   private async listen(l: ListenAddress): Promise<void> {
@@ -496,6 +546,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       this.emitSession({ neighbor: e.config.address, from: peer.state, to: 'idle', reason: message });
     e.peer = null;
     this.byPeer.delete(peer);
+    if (this.processManager.size > 0) this.notifyDown(e, { message });
     if (e.ribUp) {
       e.ribUp = false;
       this.table.peerDown(e.config.address);
@@ -516,8 +567,8 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
   /** A config route: recorded, and originated unless an injected route holds its prefix. */
   private originate(r: RouteConfig): void {
     this.routes.set(routeKey(r), { route: r, signature: routeSignature(r) });
-    if (this.injected[famIndex(r.family)].has(r.prefix)) return;
-    this.table.originate(this.localRoute(r));
+    // Behind an injected, service or process route of the same prefix it waits (local-routes.ts).
+    this.local.set('config', this.localRoute(r));
   }
 
   private localRoute(r: RouteConfig): LocalRoute {
@@ -535,8 +586,6 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
 
   /** Originates every injected route of the store into the (new, peerless) RIB; returns how many. */
   private loadInjected(): number {
-    this.injected[0].clear();
-    this.injected[1].clear();
     const parser = new RouteParser();
     const keys = new OriginateKeys();
     const r: LocalRoute = { family: 'ipv4-unicast', prefix: '', attributes: { origin: 0, asPath: [] }, nextHop: '' };
@@ -549,7 +598,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
         const what = `injected route ${formatPrefix(family, prefix)}`;
         throw new StoreError(path, `state store ${path}: ${what}: ${(err as Error).message}`, err);
       }
-      this.injected[famIndex(family)].add(prefix);
+      this.local.markApi(family, prefix);
       this.table.originate(r, keys);
       n++;
     });
@@ -608,8 +657,11 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       this.entries.clear();
       this.routes.clear();
       this.table = this.newRib(next);
+      // The RIB is new: API routes from the store first, then the file's, then the services' and processes'.
+      this.local.rebuild();
       this.loadInjected();
       for (const r of next.routes) this.originate(r);
+      this.local.replay();
       summary.routesOriginated = next.routes.length;
       for (const n of next.neighbors) this.addEntry(n, this.running);
       summary.reset = next.neighbors.map((n) => n.address);
@@ -618,10 +670,8 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       const wanted = new Map(next.routes.map((r) => [routeKey(r), r]));
       for (const [k, { route }] of this.routes) {
         if (!wanted.has(k)) {
-          // An injected route of the same prefix stays (it was the one in the RIB).
-          if (!this.injected[famIndex(route.family)].has(route.prefix)) {
-            this.table.withdrawLocal(route.family, route.prefix);
-          }
+          // A route of a higher-priority source for the prefix stays (local-routes.ts).
+          this.local.delete('config', route.family, route.prefix);
           this.routes.delete(k);
           summary.routesWithdrawn++;
         }
@@ -675,6 +725,9 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       }
     }
 
+    summary.services = this.serviceManager.apply(next.services);
+    summary.processes = this.processManager.apply(next.processes);
+
     // Listeners: open the new ones, close the ones gone.
     const want = new Set(next.global.listen.map((l) => l.text));
     if (this.running) {
@@ -704,6 +757,10 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     if (!e) return;
     e.log.debug({ from, to }, 'session state');
     if (from === 'established' && to !== 'established') e.establishedAt = null;
+    // ExaBGP's `connected`: the TCP connection is up and our OPEN is on its way.
+    if (to === 'opensent' && this.processManager.neighborChanges) {
+      this.processManager.notifyState(this.identity(e), 'connected');
+    }
     if (this.listeners.size > 0) {
       // The Peer reports why a session failed (down()) right after the state change: wait for it, briefly.
       this.flushSession(e);
@@ -728,6 +785,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     });
     e.ribUp = true;
     this.wakePending();
+    if (this.processManager.size > 0) this.processManager.notifyState(this.identity(e), 'up');
   }
 
   update(peer: PeerLike, msg: UpdateMessage): void {
@@ -737,6 +795,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       e.log.warn({ errors: msg.errors.map((x) => `${x.action}: ${x.message}`) }, 'UPDATE with errors (RFC 7606)');
     }
     this.table.applyUpdate(e.config.address, msg);
+    if (this.processManager.receiveUpdates) this.processManager.notifyUpdate(this.identity(e), msg);
     this.wakePending();
   }
 
@@ -762,6 +821,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       this.flushSession(e);
     }
     e.log.debug({ reason: reason.message, wasEstablished }, 'session down: withdrawing its routes');
+    if (this.processManager.size > 0) this.notifyDown(e, reason);
     if (e.ribUp) {
       e.ribUp = false;
       this.table.peerDown(e.config.address);
@@ -949,7 +1009,7 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     const keys = new OriginateKeys();
     for (let i = 0; i < routes.length; i++) {
       const r = routes[i]!;
-      this.injected[famIndex(r.family)].add(r.prefix);
+      this.local.markApi(r.family, r.prefix);
       this.table.originate(r, keys);
     }
     this.wakePending();
@@ -992,11 +1052,8 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
       if (!existed[i]) continue;
       withdrawn++;
       const { family, prefix } = keys[i]!;
-      this.injected[famIndex(family)].delete(prefix);
-      // A config route of the same prefix was waiting behind the injected one: it is the local route again.
-      const cfg = this.routes.get(`${family}|${prefix}`);
-      if (cfg) this.table.originate(this.localRoute(cfg.route));
-      else this.table.withdrawLocal(family, prefix);
+      // A config, service or process route of the same prefix waiting behind the injected one comes back.
+      this.local.delete('api', family, prefix);
     }
     this.wakePending();
     this.log.info({ withdrawn, not_found: keys.length - withdrawn }, 'injected routes withdrawn');
@@ -1242,5 +1299,78 @@ export class Speaker implements DaemonApi, DaemonControl, PeerHandler, OutputSou
     const out = {} as Record<Family, number>;
     for (const f of FAMILIES) out[f] = this.table.size(f);
     return out;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Services and processes (issue 5): what the API reads and changes, and what the programs are told.
+
+  services(): ServiceView[] {
+    return this.serviceManager.list();
+  }
+
+  service(name: string): ServiceDetailView | null {
+    return this.serviceManager.get(name);
+  }
+
+  drainService(name: string): ServiceDetailView | null {
+    const v = this.serviceManager.drain(name);
+    this.wakePending();
+    return v;
+  }
+
+  undrainService(name: string): ServiceDetailView | null {
+    const v = this.serviceManager.undrain(name);
+    this.wakePending();
+    return v;
+  }
+
+  processes(): ProcessView[] {
+    return this.processManager.list();
+  }
+
+  /** The session as ExaBGP's messages name it. */
+  private identity(e: NeighborEntry): PeerIdentity {
+    const s = e.peer?.session;
+    return {
+      localAddress: s ? (normalizeAddress(s.localAddress) ?? s.localAddress) : (e.config.localAddress ?? ''),
+      peerAddress: e.config.address,
+      localAs: this.config.global.asn,
+      peerAs: e.config.asn,
+    };
+  }
+
+  private notifyDown(e: NeighborEntry, reason: SessionDownReason): void {
+    const id = this.identity(e);
+    const n = reason.notification;
+    if (n) {
+      // The NOTIFICATION's data is not kept by the session; programs get the code and subcode.
+      const dir = n.direction === 'sent' ? 'send' : 'receive';
+      this.processManager.notifyNotification(id, dir, n.code, n.subcode, new Uint8Array(0));
+    }
+    this.processManager.notifyState(id, 'down', reason.message);
+  }
+
+  /** The neighbours for the programs' `neighbor …` selectors. */
+  private neighborInfos(): NeighborInfo[] {
+    const out: NeighborInfo[] = [];
+    for (const e of this.entries.values()) {
+      out.push({
+        address: e.config.address,
+        localAddress: this.identity(e).localAddress,
+        localAs: this.config.global.asn,
+        peerAs: e.config.asn,
+        routerId: this.config.global.routerId,
+        established: e.ribUp && e.peer?.state === 'established',
+      });
+    }
+    return out;
+  }
+
+  /** ROUTE-REFRESH (RFC 2918) to one neighbour for a program; false when it cannot carry one. */
+  private refreshFrom(address: string, family: Family): boolean {
+    const e = this.entries.get(address);
+    const s = e?.peer?.session;
+    if (!e?.peer || !e.ribUp || !s?.routeRefresh || !s.families.includes(family)) return false;
+    return e.peer.sendRouteRefresh(family);
   }
 }
