@@ -7,6 +7,7 @@ import { CliError, DEFAULT_API_URL } from './client.ts';
 import { cmdNeighbor } from './cmd-neighbor.ts';
 import { cmdRib } from './cmd-rib.ts';
 import { cmdRoute } from './cmd-route.ts';
+import { cmdProcess, cmdService, PROCESS_HELP, SERVICE_HELP } from './cmd-service.ts';
 import { cmdWatch } from './cmd-watch.ts';
 import { CLIENT_OPTIONS, client, noMore, parse, print, printJson, usage } from './common.ts';
 import { formatStatus, type HealthJson } from './format.ts';
@@ -34,6 +35,8 @@ Usage:
                   [--community C]... [--large-community C]... [--ext-community C]...
   tsbgp route add --file FILE | delete PREFIX... | delete --file FILE | list [FAMILY] [--all]
   tsbgp watch [--family F] [--neighbor ADDR] [--types route,session]
+  tsbgp service [list | show NAME | drain NAME | undrain NAME]
+  tsbgp process [list]
   tsbgp help [COMMAND]
   tsbgp --version
 
@@ -111,6 +114,12 @@ Follows best-path changes (route) and session state changes (session) as they ha
 fell behind (overflow), 3 if the connection is lost.
 
 ${CONNECTION}`,
+  service: `${SERVICE_HELP}
+
+${CONNECTION}`,
+  process: `${PROCESS_HELP}
+
+${CONNECTION}`,
   status: `Usage: tsbgp status
 
 Shows whether the daemon answers: version, uptime, neighbours established, Loc-RIB sizes, event-loop delay.
@@ -158,7 +167,15 @@ async function cmdDaemon(args: string[]): Promise<number> {
     }
     const n = config.neighbors.length;
     const m = config.routes.length;
-    print(`config OK: ${n} ${n === 1 ? 'neighbor' : 'neighbors'}, ${m} ${m === 1 ? 'route' : 'routes'}`);
+    // Services and processes are named only when there are any.
+    const extra = [
+      [config.services.length, 'service', 'services'],
+      [config.processes.length, 'process', 'processes'],
+    ]
+      .filter(([k]) => (k as number) > 0)
+      .map(([k, one, many]) => `, ${k} ${k === 1 ? one : many}`)
+      .join('');
+    print(`config OK: ${n} ${n === 1 ? 'neighbor' : 'neighbors'}, ${m} ${m === 1 ? 'route' : 'routes'}${extra}`);
     return 0;
   }
   const { runDaemon } = await import('../daemon/run.ts');
@@ -179,7 +196,12 @@ async function cmdStatus(args: string[]): Promise<number> {
 }
 
 function help(args: string[]): number {
-  const aliases: Record<string, string> = { neighbors: 'neighbor', routes: 'route' };
+  const aliases: Record<string, string> = {
+    neighbors: 'neighbor',
+    routes: 'route',
+    services: 'service',
+    processes: 'process',
+  };
   const topic = aliases[args[0] ?? ''] ?? args[0] ?? 'main';
   const text = HELP[topic];
   if (!text) usage(`no help for "${topic}"`);
@@ -220,6 +242,12 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRoute(rest, help);
       case 'watch':
         return await cmdWatch(rest, help);
+      case 'service':
+      case 'services':
+        return await cmdService(rest, help);
+      case 'process':
+      case 'processes':
+        return await cmdProcess(rest, help);
       case 'status':
         return await cmdStatus(rest);
       default:
