@@ -70,6 +70,11 @@ export interface RunRecord {
   peak_rss_mb: number | null;
   /** Sum of VmHWM over the SUT's processes (an upper bound of the sampled peak). */
   hwm_mb: number | null;
+  /** RSS just before the first UPDATE (sessions up, tables empty). */
+  rss_baseline_mb?: number | null;
+  /** (peak RSS − baseline) / prefixes held by the SUT: everything a prefix costs it, Adj-RIB-In, Loc-RIB and
+   *  Adj-RIB-Out (or update queues) together, allocator and GC slack included. */
+  bytes_per_prefix?: number | null;
   drops: Drop[];
   max_loop_delay_ms: number | null;
   loop_delay_note?: string;
@@ -339,6 +344,7 @@ export async function runPlan(
     if (sut) {
       sampler = new RssSampler(sut.pid);
       sampler.start(100);
+      rec.rss_baseline_mb = r1(sampler.lastMb);
     }
     const cpu0 = sut ? cpuSeconds(pids) : 0;
     const deadline = Date.now() + o.timeoutS * 1000;
@@ -399,6 +405,9 @@ export async function runPlan(
       sampler.stop();
       rec.peak_rss_mb = r1(sampler.peakMb);
       rec.hwm_mb = r1(hwmMb(processTree(sut?.pid ?? -1)));
+      if (!timedOut && rec.rss_baseline_mb != null && !plan.churn) {
+        rec.bytes_per_prefix = Math.round(((sampler.peakMb - rec.rss_baseline_mb) * 2 ** 20) / (plan.expect4 + plan.expect6));
+      }
     }
     if (sut?.maxLoopDelayMs) {
       const d = await sut.maxLoopDelayMs();
