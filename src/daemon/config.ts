@@ -561,6 +561,19 @@ function crossChecks(doc: unknown): string[] {
     }
   });
 
+  // Names of [[services]] and [[processes]] are unique. Their schemas check it too, but only when every table is
+  // otherwise valid: here it is reported whatever else is wrong (the same message, so never twice).
+  for (const key of ['services', 'processes'] as const) {
+    const list = Array.isArray(doc[key]) ? doc[key] : [];
+    const byName = new Map<string, number>();
+    list.forEach((t, i) => {
+      if (!isObj(t) || typeof t.name !== 'string') return;
+      const prev = byName.get(t.name);
+      if (prev !== undefined) errors.push(`${key}[${i}].name: "${t.name}" is already ${key}[${prev}]`);
+      else byName.set(t.name, i);
+    });
+  }
+
   const routes = Array.isArray(doc.routes) ? doc.routes : [];
   const byPrefix = new Map<string, number>();
   routes.forEach((r, i) => {
