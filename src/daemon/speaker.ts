@@ -195,10 +195,6 @@ function fieldErrors(errors: FieldError[]): ControlError {
   return new ControlError('bad_request', text, first?.field || undefined);
 }
 
-function famIndex(f: Family): 0 | 1 {
-  return f === 'ipv4-unicast' ? 0 : 1;
-}
-
 /** Opaque page cursors: base64url of the text they continue after. */
 function encodeCursor(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64url');
