@@ -4,6 +4,7 @@
 // Loopback addresses 127.0.80.20-29 belong to this file.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DaemonProcess, poll, randomPort, runCli, tempDir } from './process-testing.ts';
@@ -57,6 +58,7 @@ ${extra}`;
   after(() => {
     d?.kill();
     server.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('tsbgp service list: the service comes up and its prefix is in the Loc-RIB', async () => {
