@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 node_bin=$(command -v node)
+# Unit tests of the daemon also run real BIRD and ExaBGP, so the peers are installed first.
+bash scripts/install-peers.sh
 echo "== typecheck"; tsc --noEmit -p .
 echo "== lint"; biome check .
 echo "== unit tests (node $("$node_bin" --version))"
@@ -35,7 +37,6 @@ if [ -n "$why_not" ]; then
   exit 1
 fi
 
-bash scripts/install-peers.sh
 echo "== interop tests (BIRD, FRR, GoBGP, OpenBGPD, ExaBGP in a network namespace)"
 # Every daemon's config, log and capture goes under one directory: removed when the tests pass, kept for a look if not.
 interop_tmp=$(mktemp -d -t tsbgp-interop-run-XXXXXX)
