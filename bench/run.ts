@@ -5,7 +5,7 @@
 //   node bench/run.ts [--scenario 1,2,3,4,5] [--daemons direct,bird,frr,gobgp,openbgpd,tsbgp] [--scale 1]
 //                     [--timeout 300] [--hold-time 90] [--churn-rate 5000] [--churn-seconds 60] [--seed 1]
 //                     [--receivers 20] [--senders 20] [--per-sender 50000] [--ebgp-senders] [--api-routes 100000]
-//                     [--no-save] [-v]
+//                     [--repeat N] [--coalesce MS] [--no-save] [-v]
 //
 // Everything runs inside a network namespace of its own (created here, removed on exit) whose lo carries
 // 198.51.100.1–60/32 and 2001:db8::1–60/128, so the daemons bind documentation addresses and never touch the
@@ -45,6 +45,7 @@ const { values: args } = parseArgs({
     'ebgp-senders': { type: 'boolean', default: false },
     'api-routes': { type: 'string', default: '100000' },
     coalesce: { type: 'string', default: '0' },
+    repeat: { type: 'string', default: '1' },
     'no-save': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -151,7 +152,11 @@ function fmt(x: number | null | undefined, digits = 2): string {
 }
 
 function printTable(title: string, runs: RunRecord[]): void {
-  const base = runs.find((r) => r.daemon === 'bird' && r.status === 'ok');
+  // With --repeat, the ratios are to BIRD's median run (by wall time).
+  const birds = runs
+    .filter((r) => r.daemon === 'bird' && r.status === 'ok')
+    .sort((a, b) => (a.wall_s ?? 0) - (b.wall_s ?? 0));
+  const base = birds[Math.floor((birds.length - 1) / 2)];
   const ratio = (a: number | null, b: number | null | undefined) => (a !== null && b ? `${(a / b).toFixed(2)}×` : '—');
   const rows = [
     [
@@ -238,6 +243,7 @@ async function main(): Promise<number> {
     verbose: args.verbose,
   };
   if (!(o.scale > 0)) throw new Error('--scale must be > 0');
+  const repeat = Math.max(1, Number(args.repeat) || 1);
   const scenarios = (args.scenario as string).split(',').map((s) => Number(s.trim()));
   const names = (args.daemons as string)
     .split(',')
@@ -293,13 +299,15 @@ async function main(): Promise<number> {
         skip('no direct run for API injection');
         continue;
       }
-      process.stdout.write(`  ${n} … `);
-      const t = performance.now();
-      const r = await runPlan(plan, mod, versions[n] ?? `tsbgp bench ${process.version}`, o);
-      console.log(
-        `${r.status}${r.wall_s !== null ? ` ${r.wall_s} s` : ''} (run took ${((performance.now() - t) / 1000).toFixed(0)} s)`,
-      );
-      runs.push(r);
+      for (let k = 0; k < repeat; k++) {
+        process.stdout.write(`  ${n}${repeat > 1 ? ` #${k + 1}` : ''} … `);
+        const t = performance.now();
+        const r = await runPlan(plan, mod, versions[n] ?? `tsbgp bench ${process.version}`, o);
+        console.log(
+          `${r.status}${r.wall_s !== null ? ` ${r.wall_s} s` : ''} (run took ${((performance.now() - t) / 1000).toFixed(0)} s)`,
+        );
+        runs.push(r);
+      }
     }
     printTable(`scenario ${plan.scenario}: ${plan.title}`, runs);
     if (!args['no-save']) {
