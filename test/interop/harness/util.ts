@@ -106,7 +106,7 @@ export class ManagedProcess {
     });
     let partial = '';
     this.child.stdout?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
+      if (!log.writableEnded) log.write(chunk);
       if (!opts.onStdoutLine) return;
       partial += chunk.toString('utf8');
       let nl = partial.indexOf('\n');
@@ -116,10 +116,12 @@ export class ManagedProcess {
         nl = partial.indexOf('\n');
       }
     });
-    this.child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      if (!log.writableEnded) log.write(chunk);
+    });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (err) => {
-        log.write(`spawn error: ${err.message}\n`);
+        if (!log.writableEnded) log.write(`spawn error: ${err.message}\n`);
         this.exitCode = -1;
         resolve(-1);
       });
@@ -128,7 +130,8 @@ export class ManagedProcess {
         resolve(this.exitCode);
       });
     });
-    this.exited.then(() => log.end());
+    // 'exit' can come before the last stdout/stderr chunks; 'close' comes after the stdio streams are done.
+    this.child.on('close', () => log.end());
   }
 
   get pid(): number {
