@@ -5,29 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Speaker } from '../daemon/speaker.ts';
-import { announce, config, type FakePeer, fakePeers, silentLogger } from '../daemon/testing.ts';
+import { announce, type FakePeer, fakeSpeaker, GLOBAL_TOML, neighborToml } from '../daemon/testing.ts';
 import { VERSION } from '../daemon/version.ts';
 import { API_ERRORS } from './errors.ts';
 import { buildApi } from './server.ts';
 
-const TOML = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-description = "edge-1"
-
-[[neighbors]]
-address = "2001:db8::2"
-asn = 65000
-families = ["ipv6-unicast"]
-enabled = false
-
+const TOML = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001, 'description = "edge-1"')}
+${neighborToml('2001:db8::2', 65000, 'families = ["ipv6-unicast"]', 'enabled = false')}
 [[routes]]
 prefix = "203.0.113.0/24"
 communities = ["65000:100"]
@@ -45,10 +30,9 @@ origin = "egp"
 describe('API (in process)', () => {
   let app: FastifyInstance;
   let edge: FakePeer;
-  const peers = fakePeers();
 
   before(async () => {
-    const speaker = new Speaker(config(TOML), { logger: silentLogger, createPeer: peers.factory });
+    const { speaker, peers } = fakeSpeaker(TOML);
     await speaker.start();
     edge = peers.latest('192.0.2.2');
     edge.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.2' });

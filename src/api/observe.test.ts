@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { isLoopback } from '../daemon/config.ts';
-import { Speaker } from '../daemon/speaker.ts';
-import { announce, config, type FakePeer, fakePeers, silentLogger } from '../daemon/testing.ts';
+import { announce, type FakePeer, fakeSpeaker, GLOBAL_TOML, neighborToml } from '../daemon/testing.ts';
 import { VERSION } from '../daemon/version.ts';
 import { parseCommunity } from '../wire/index.ts';
 import { parseTokens, TokenStore } from './auth.ts';
@@ -16,25 +15,10 @@ import { API_ERRORS } from './errors.ts';
 import { OPENAPI } from './openapi.ts';
 import { buildApi, registeredRoutes } from './server.ts';
 
-const TOML = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65003
-
-[[neighbors]]
-address = "192.0.2.4"
-asn = 65004
-enabled = false
-
+const TOML = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001)}
+${neighborToml('192.0.2.3', 65003)}
+${neighborToml('192.0.2.4', 65004, 'enabled = false')}
 [[routes]]
 prefix = "203.0.113.0/24"
 communities = ["65000:100"]
@@ -59,10 +43,9 @@ describe('observe API (in process)', () => {
   let secured: FastifyInstance;
   let a: FakePeer;
   let b: FakePeer;
-  const peers = fakePeers();
 
   before(async () => {
-    const speaker = new Speaker(config(TOML), { logger: silentLogger, createPeer: peers.factory });
+    const { speaker, peers } = fakeSpeaker(TOML);
     await speaker.start();
     a = peers.latest('192.0.2.2');
     b = peers.latest('192.0.2.3');

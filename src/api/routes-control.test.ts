@@ -10,31 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Speaker } from '../daemon/speaker.ts';
+import type { Speaker } from '../daemon/speaker.ts';
 import { StateStore } from '../daemon/store.ts';
-import { announce, config, fakePeers, silentLogger } from '../daemon/testing.ts';
+import { announce, config, type FakePeers, fakeSpeaker, GLOBAL_TOML, neighborToml } from '../daemon/testing.ts';
 import { CeaseSubcode, decodeMessage, defaultCodecContext, type UpdateMessage } from '../wire/index.ts';
 import { buildApi } from './server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbgp-control-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const BASE = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-description = "edge-1"
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65000
-hold_time = 60
-
+const BASE = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001, 'description = "edge-1"')}
+${neighborToml('192.0.2.3', 65000, 'hold_time = 60')}
 [[routes]]
 prefix = "203.0.113.0/24"
 med = 10
@@ -46,7 +33,7 @@ interface Rig {
   speaker: Speaker;
   app: FastifyInstance;
   store: StateStore;
-  peers: ReturnType<typeof fakePeers>;
+  peers: FakePeers;
   storePath: string;
 }
 
@@ -63,10 +50,7 @@ afterEach(async () => {
 async function rig(toml = BASE, storePath?: string): Promise<Rig> {
   const path = storePath ?? join(dir, `s${++nStore}.db`);
   const store = StateStore.open(path);
-  const peers = fakePeers();
-  const speaker = new Speaker(config(toml), {
-    logger: silentLogger,
-    createPeer: peers.factory,
+  const { speaker, peers } = fakeSpeaker(toml, {
     store,
     shutdownGraceMs: 100,
   });
@@ -495,8 +479,7 @@ describe('durable state across a restart', () => {
 
     // Before start(): the RIB already holds the injected routes (so they go out ahead of End-of-RIB).
     const store = StateStore.open(a.storePath);
-    const peers = fakePeers();
-    const s = new Speaker(config(BASE), { logger: silentLogger, createPeer: peers.factory, store });
+    const { speaker: s, peers } = fakeSpeaker(BASE, { store });
     assert.equal(s.ribSize('ipv4-unicast'), 2);
     assert.equal(s.ribSize('ipv6-unicast'), 1);
     assert.deepEqual(

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Speaker } from '../daemon/speaker.ts';
-import { config, fakePeers, silentLogger } from '../daemon/testing.ts';
+import type { Speaker } from '../daemon/speaker.ts';
+import { fakeSpeaker, GLOBAL_TOML, neighborToml } from '../daemon/testing.ts';
 import { scriptedProbe } from '../health/testing.ts';
 import { ManualTimer } from '../health/timer.ts';
 import { TokenStore } from './auth.ts';
@@ -15,16 +15,8 @@ import { buildApi } from './server.ts';
 const READ = 'r'.repeat(20);
 const WRITE = 'w'.repeat(20);
 
-const TOML = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-
+const TOML = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001)}
 [[services]]
 name = "web"
 prefixes = ["198.51.100.10/32"]
@@ -48,14 +40,11 @@ describe('services API (in process)', () => {
   const probe = scriptedProbe('ok');
 
   before(async () => {
-    const peers = fakePeers();
-    speaker = new Speaker(config(TOML), {
-      logger: silentLogger,
-      createPeer: peers.factory,
+    ({ speaker } = fakeSpeaker(TOML, {
       shutdownGraceMs: 100,
       serviceDeps: () => ({ timer, probe: probe.probe, fileExists: async () => false }),
       processOptions: { stopTimeoutMs: 2000, termDelayMs: 10 },
-    });
+    }));
     await speaker.start();
     await timer.advance(0);
     app = buildApi(speaker);

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Speaker } from '../daemon/speaker.ts';
-import { config, silentLogger } from '../daemon/testing.ts';
+import { config, GLOBAL_TOML, silentLogger } from '../daemon/testing.ts';
 import { loadApiSecurity } from './auth.ts';
 import { buildApi } from './server.ts';
 import { makeCert } from './tls-testing.ts';
@@ -51,7 +51,7 @@ describe('API over TLS', () => {
     const tokensFile = join(dir, 'tokens');
     writeFileSync(tokensFile, `read ${TOKEN}\n`);
     const security = loadApiSecurity({ tokensFile, tlsCert: files.cert, tlsKey: files.key });
-    const speaker = new Speaker(config('[global]\nasn = 65000\nrouter_id = "192.0.2.1"\nlisten = []\n'), {
+    const speaker = new Speaker(config(GLOBAL_TOML), {
       logger: silentLogger,
     });
     app = buildApi(speaker, security);

@@ -4,24 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { Speaker } from '../daemon/speaker.ts';
-import { announce, config, type FakePeer, fakePeers, silentLogger, withdraw } from '../daemon/testing.ts';
+import { announce, type FakePeer, fakeSpeaker, GLOBAL_TOML, neighborToml, withdraw } from '../daemon/testing.ts';
 import { buildApi } from './server.ts';
 
-const TOML = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65003
-`;
+const TOML = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001)}
+${neighborToml('192.0.2.3', 65003)}`;
 
 interface SseEvent {
   event: string;
@@ -91,10 +79,9 @@ describe('GET /api/v1/watch (real socket)', () => {
   let base: string;
   let a: FakePeer;
   let b: FakePeer;
-  const peers = fakePeers();
 
   before(async () => {
-    const speaker = new Speaker(config(TOML), { logger: silentLogger, createPeer: peers.factory });
+    const { speaker, peers } = fakeSpeaker(TOML);
     await speaker.start();
     a = peers.latest('192.0.2.2');
     b = peers.latest('192.0.2.3');

@@ -5,28 +5,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { applyOverlay, mergeNeighbor } from './overlay.ts';
 import type { OverlayRow } from './store.ts';
-import { config } from './testing.ts';
+import { config, GLOBAL_TOML, neighborToml } from './testing.ts';
 
-const FILE = config(`
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-hold_time = 60
-description = "file"
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65000
-
-[[neighbors]]
-address = "192.0.2.4"
-asn = 65004
-`);
+const FILE = config(`${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001, 'hold_time = 60', 'description = "file"')}
+${neighborToml('192.0.2.3', 65000)}
+${neighborToml('192.0.2.4', 65004)}`);
 
 const rows = (...r: OverlayRow[]) => r;
 

@@ -9,26 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { parsePrefix } from '../wire/index.ts';
-import { Speaker } from './speaker.ts';
-import { announce, config, fakePeers, silentLogger } from './testing.ts';
+import type { Speaker } from './speaker.ts';
+import { announce, config, fakeSpeaker, GLOBAL_TOML, neighborToml } from './testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbgp-processes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const BASE = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65003
-`;
+const BASE = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001)}
+${neighborToml('192.0.2.3', 65003)}`;
 
 /** A [[processes]] table running `commands` (printed at once), then copying its stdin to `capture`. */
 function proc(name: string, commands: string[], capture: string, extra = ''): string {
@@ -72,10 +61,7 @@ afterEach(async () => {
 });
 
 async function start(toml: string) {
-  const peers = fakePeers();
-  const s = new Speaker(config(toml), {
-    logger: silentLogger,
-    createPeer: peers.factory,
+  const { speaker: s, peers } = fakeSpeaker(toml, {
     shutdownGraceMs: 200,
     processOptions: { stopTimeoutMs: 2000, termDelayMs: 10 },
   });
@@ -166,18 +152,15 @@ describe('processes in the speaker', () => {
 
   it('neighbour changes and received UPDATEs go to the program in its encoder; shutdown at the end', async () => {
     const cap = join(dir, 'n.txt');
-    const peers = fakePeers();
-    const s = new Speaker(
-      config(
-        BASE +
-          proc(
-            'n',
-            [],
-            cap,
-            'encoder = "json"\nneighbor_changes = true\nreceive_updates = true\nneighbors = ["192.0.2.2"]\nack = false',
-          ),
-      ),
-      { logger: silentLogger, createPeer: peers.factory, processOptions: { stopTimeoutMs: 2000, termDelayMs: 10 } },
+    const { speaker: s, peers } = fakeSpeaker(
+      BASE +
+        proc(
+          'n',
+          [],
+          cap,
+          'encoder = "json"\nneighbor_changes = true\nreceive_updates = true\nneighbors = ["192.0.2.2"]\nack = false',
+        ),
+      { processOptions: { stopTimeoutMs: 2000, termDelayMs: 10 } },
     );
     running.add(s);
     await s.start();

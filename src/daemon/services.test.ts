@@ -9,23 +9,12 @@ import { scriptedProbe } from '../health/testing.ts';
 import { ManualTimer } from '../health/timer.ts';
 import { formatCommunity } from '../wire/attr-communities.ts';
 import { parsePrefix } from '../wire/index.ts';
-import { Speaker } from './speaker.ts';
-import { config, fakePeers, silentLogger } from './testing.ts';
+import type { Speaker } from './speaker.ts';
+import { config, fakeSpeaker, GLOBAL_TOML, neighborToml } from './testing.ts';
 
-const BASE = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65000
-`;
+const BASE = `${GLOBAL_TOML}
+${neighborToml('192.0.2.2', 65001)}
+${neighborToml('192.0.2.3', 65000)}`;
 
 const WEB = `
 [[services]]
@@ -58,10 +47,7 @@ function setup(toml: string) {
     }
     return p;
   };
-  const peers = fakePeers();
-  const s = new Speaker(config(toml), {
-    logger: silentLogger,
-    createPeer: peers.factory,
+  const { speaker: s, peers } = fakeSpeaker(toml, {
     shutdownGraceMs: 100,
     serviceDeps: (c) => ({ timer, probe: probe(c.name).probe, fileExists: async () => false }),
   });

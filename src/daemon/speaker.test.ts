@@ -8,35 +8,19 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { CeaseSubcode } from '../wire/index.ts';
 import type { DaemonConfig } from './config.ts';
-import { Speaker } from './speaker.ts';
-import { announce, config, fakePeers, silentLogger, withdraw } from './testing.ts';
+import type { Speaker } from './speaker.ts';
+import { announce, config, fakeSpeaker, GLOBAL_TOML, neighborToml, withdraw } from './testing.ts';
 
-const BASE = `
-[global]
-asn = 65000
-router_id = "192.0.2.1"
-listen = []
-`;
-
-const N1 = `
-[[neighbors]]
-address = "192.0.2.2"
-asn = 65001
-description = "one"
-`;
-const N2 = `
-[[neighbors]]
-address = "192.0.2.3"
-asn = 65002
-`;
+const BASE = GLOBAL_TOML;
+const N1 = neighborToml('192.0.2.2', 65001, 'description = "one"');
+const N2 = neighborToml('192.0.2.3', 65002);
 const R1 = `
 [[routes]]
 prefix = "203.0.113.0/24"
 `;
 
 function speakerWith(toml: string) {
-  const peers = fakePeers();
-  const s = new Speaker(config(toml), { logger: silentLogger, createPeer: peers.factory, shutdownGraceMs: 1000 });
+  const { speaker: s, peers } = fakeSpeaker(toml, { shutdownGraceMs: 1000 });
   return { s, peers };
 }
 

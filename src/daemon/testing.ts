@@ -1,5 +1,6 @@
 // Test helpers for the daemon and the API: a scripted stand-in for session Peers, so the speaker's wiring to the
-// real RIB can be driven event by event without sockets, and small builders for configs and messages.
+// real RIB can be driven event by event without sockets, a Speaker built on them, and small builders for configs and
+// messages.
 
 import type net from 'node:net';
 import pino, { type Logger } from 'pino';
@@ -20,7 +21,7 @@ import {
   type UpdateMessage,
 } from '../wire/index.ts';
 import { type DaemonConfig, parseConfig } from './config.ts';
-import type { PeerControl, PeerFactory } from './speaker.ts';
+import { type PeerControl, type PeerFactory, Speaker, type SpeakerOptions } from './speaker.ts';
 
 export const silentLogger: Logger = pino({ level: 'silent' });
 
@@ -138,8 +139,15 @@ export class FakePeer implements PeerControl {
   }
 }
 
+/** What fakePeers() returns. */
+export interface FakePeers {
+  factory: PeerFactory;
+  all: FakePeer[];
+  latest(address: string): FakePeer;
+}
+
 /** A PeerFactory that records every FakePeer it makes, by address (latest last). */
-export function fakePeers(): { factory: PeerFactory; all: FakePeer[]; latest(address: string): FakePeer } {
+export function fakePeers(): FakePeers {
   const all: FakePeer[] = [];
   return {
     all,
@@ -154,6 +162,33 @@ export function fakePeers(): { factory: PeerFactory; all: FakePeer[]; latest(add
       return p;
     },
   };
+}
+
+/**
+ * A Speaker (not started) on `toml` whose peers are FakePeers, logging nowhere; `opts` adds to or overrides those
+ * two options.
+ */
+export function fakeSpeaker(toml: string, opts: Partial<SpeakerOptions> = {}): { speaker: Speaker; peers: FakePeers } {
+  const peers = fakePeers();
+  const speaker = new Speaker(config(toml), { logger: silentLogger, createPeer: peers.factory, ...opts });
+  return { speaker, peers };
+}
+
+/** The [global] table of most tests: AS 65000, router ID 192.0.2.1, no BGP listener (peers are FakePeers). */
+export const GLOBAL_TOML = `
+[global]
+asn = 65000
+router_id = "192.0.2.1"
+listen = []
+`;
+
+/** A [[neighbors]] table for `address` in `asn`, with `lines` (TOML `key = value`) added. */
+export function neighborToml(address: string, asn: number, ...lines: string[]): string {
+  return `
+[[neighbors]]
+address = "${address}"
+asn = ${asn}
+${lines.map((l) => `${l}\n`).join('')}`;
 }
 
 export function config(toml: string): DaemonConfig {
