@@ -13,7 +13,7 @@ bash scripts/install-peers.sh
 echo "== typecheck"; tsc --noEmit -p .
 echo "== lint"; biome check .
 echo "== unit tests (node $("$node_bin" --version))"
-"$node_bin" --test --test-concurrency=2 --test-timeout=300000 --test-reporter=spec 'src/**/*.test.ts'
+"$node_bin" --test --test-concurrency=2 --test-timeout=300000 --test-reporter=spec 'src/**/*.test.ts' 'test/hostile/**/*.test.ts'
 
 why_not=""
 if [ "$(id -u)" != 0 ]; then
