@@ -12,6 +12,14 @@
 // Sending routes is pull-based (BIRD's model): when the RIB has something for this peer it calls wakeOutput();
 // the peer then calls output.pull() while the socket's buffered bytes are under a high-water mark and again on
 // 'drain'. KEEPALIVEs and NOTIFICATIONs are written directly, never waiting behind the RIB's queue.
+//
+// Keeping the event loop breathing (a full table is ≈ 500 000 UPDATEs in, as many out):
+//   - input is handled in slices: the messages of a socket read are processed for at most INPUT_SLICE_MS, then
+//     the socket is paused and the rest continues from setImmediate, so twenty peers sending at once cannot
+//     hold the loop for seconds (timers, keepalives and the API run between slices; TCP pushes back meanwhile);
+//   - output is pulled from setImmediate, not from inside wakeOutput(): the wakes of every UPDATE handled in a
+//     slice coalesce into one pull, and the messages of one pump go out as one Buffer, in one write() — rather
+//     than one small write (one syscall, one TCP segment, one read at the receiver) per incoming UPDATE.
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -95,6 +103,10 @@ export interface PeerStats {
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
+/** Longest stretch of incoming messages handled in one go before yielding to the event loop. */
+const INPUT_SLICE_MS = 8;
+/** Messages handled between two looks at the clock. */
+const INPUT_CLOCK_EVERY = 32;
 const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 
 interface Conn {
@@ -108,6 +120,8 @@ interface Conn {
   connected: boolean;
   closing: boolean;
   waitingDrain: boolean;
+  /** The socket was paused by the input slicer; a setImmediate continues the input. */
+  inputPaused: boolean;
   error: string | undefined;
   readonly done: Promise<void>;
 }
@@ -165,6 +179,8 @@ export class Peer implements PeerLike {
   private wakeSeq = 0;
   private outputPending = false;
   private pumping = false;
+  /** A pump is scheduled with setImmediate. */
+  private pumpScheduled = false;
 
   constructor(config: PeerConfig, handler: PeerHandler, output: OutputSource, opts: PeerOptions = {}) {
     this.config = config;
@@ -242,11 +258,19 @@ export class Peer implements PeerLike {
     this.dispatch({ type: 'incoming' }, socket);
   }
 
-  /** The RIB has something to send: pull it while the socket can take it. */
+  /**
+   * The RIB has something to send: pull it while the socket can take it — from setImmediate, so that the wakes
+   * of everything handled in this turn of the event loop make one pull (and one write) instead of one each.
+   */
   wakeOutput(): void {
     this.wakeSeq++;
     this.outputPending = true;
-    this.pump();
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   /** Sends ROUTE-REFRESH (RFC 2918) for a family; false when the session cannot carry one. */
@@ -446,6 +470,7 @@ export class Peer implements PeerLike {
       connected,
       closing: false,
       waitingDrain: false,
+      inputPaused: false,
       error: undefined,
       done,
     };
@@ -559,6 +584,13 @@ export class Peer implements PeerLike {
   private onData(c: Conn, chunk: Uint8Array): void {
     if (c.closing) return;
     c.framer.push(chunk);
+    if (!c.inputPaused) this.readMessages(c);
+  }
+
+  /** Handles the buffered messages for at most INPUT_SLICE_MS; the rest continues after the event loop turns. */
+  private readMessages(c: Conn): void {
+    const deadline = performance.now() + INPUT_SLICE_MS;
+    let n = 0;
     while (!c.closing) {
       let raw: Uint8Array | null;
       try {
@@ -567,8 +599,22 @@ export class Peer implements PeerLike {
         this.decodeFailed(c, err);
         return;
       }
-      if (!raw) return;
+      if (!raw) break;
       this.onMessage(c, raw);
+      if (++n % INPUT_CLOCK_EVERY === 0 && performance.now() >= deadline && c.framer.buffered > 0) {
+        // More to do: let timers, other sockets and the output run first. Pausing makes TCP push back on the
+        // sender instead of chunks piling up here.
+        if (!c.inputPaused) {
+          c.inputPaused = true;
+          c.socket.pause();
+        }
+        setImmediate(() => this.readMessages(c));
+        return;
+      }
+    }
+    if (c.inputPaused) {
+      c.inputPaused = false;
+      if (!c.closing) c.socket.resume();
     }
   }
 
@@ -664,40 +710,54 @@ export class Peer implements PeerLike {
     c.socket.write(bytes);
   }
 
-  /** Pulls UPDATEs from the RIB while the socket's buffer is under the high-water mark. */
+  /**
+   * Pulls UPDATEs from the RIB while the socket's buffer is under the high-water mark, and writes them as one
+   * Buffer (one syscall, full TCP segments). When the mark is reached, 'drain' pumps again.
+   */
   private pump(): void {
     const c = this.estConn;
     if (this.pumping || !this.outputPending || !c || c.closing || c.waitingDrain) return;
     this.pumping = true;
     const s = c.socket;
-    // Cork so that the messages of one pull go out in one writev rather than one syscall each.
-    s.cork();
+    const batch: Uint8Array[] = [];
+    let bytes = 0;
     try {
       // Never below the socket's own mark: write() must have returned false for 'drain' to come.
       const limit = Math.max(this.hwm, s.writableHighWaterMark);
       while (this.outputPending && !c.closing) {
-        const room = limit - s.writableLength;
-        if (room <= 0) {
-          c.waitingDrain = true;
-          break;
-        }
+        const room = limit - s.writableLength - bytes;
+        if (room <= 0) break;
         const seq = this.wakeSeq;
         const msgs = this.output.pull(this, room);
         if (msgs.length === 0) {
           if (seq === this.wakeSeq) this.outputPending = false;
           continue;
         }
+        let updates = 0;
         for (const m of msgs) {
-          if (m[18] === MessageType.UPDATE) this.stats.updatesOut++;
-          this.write(c, m);
+          if (m[18] === MessageType.UPDATE) updates++;
+          batch.push(m);
+          bytes += m.length;
         }
+        this.stats.updatesOut += updates;
+        this.stats.messagesOut.UPDATE = (this.stats.messagesOut.UPDATE ?? 0) + updates;
       }
     } catch (err) {
       this.outputPending = false;
       this.log.error({ peer: this.config.address, err }, 'output source threw');
     } finally {
-      s.uncork();
       this.pumping = false;
     }
+    if (batch.length === 0 || c.closing) return;
+    for (const m of batch) {
+      if (m[18] !== MessageType.UPDATE) {
+        const name = messageTypeName(m[18]!);
+        this.stats.messagesOut[name] = (this.stats.messagesOut[name] ?? 0) + 1;
+      }
+    }
+    const ok = s.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes));
+    // write() returning false promises a 'drain'; until then nothing more is pulled.
+    if (!ok) c.waitingDrain = true;
+    else if (this.outputPending) this.wakeOutput();
   }
 }
