@@ -458,6 +458,8 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
       routerId: ipv4ToNumber(config.global.routerId) ?? 0,
       // Not woken here: the RIB is in the middle of an operation, and a woken peer pulls from it at once.
       onPending: (id) => this.toWake.add(id),
+      // A down peer's routes leave the RIB in slices: wake the peers each slice gave something to send.
+      onBackground: () => this.wakePending(),
     };
     if (config.global.clusterId) opts.clusterId = ipv4ToNumber(config.global.clusterId) ?? 0;
     const rib = new Rib(opts);

@@ -6,10 +6,14 @@
 //     path of the prefix, or an array of its paths with the best one at index 0. A path is its interned
 //     RouteSource (no object per path without Add-Path), so one peer's full table costs one Map entry per prefix.
 //     The per-peer Adj-RIB-In is the set of paths whose source.peer is that peer; a per-peer count is kept, and
-//     dropping a peer's routes scans the family's table once (no second per-peer map of 1.2 M entries).
+//     dropping a peer's routes scans the family's table once (no second per-peer map of 1.2 M entries). That
+//     scan runs in slices (at most SWEEP_SLICE_MS / SWEEP_SLICE_ENTRIES each, then setImmediate), like BIRD's
+//     table pruning: the peer's index is retired at once — the neighbour continues under a fresh index, so a new
+//     session's routes are never mistaken for the old ones — and the old paths leave the Loc-RIB slice by slice.
 //   - Per established peer and family: adjOut Map<PrefixKey, RouteSource> (what was last sent: the exported
 //     form is a function of the source and the session, so the source identifies it), a dirty Set of prefixes
-//     whose best path changed since the last pull (a set, so churn coalesces), a live iterator over the Loc-RIB
+//     whose best path changed since the last pull (a set, so churn coalesces; walked with one live iterator kept
+//     across pulls, as a fresh iterator per pull would skip every deleted slot again), a live iterator over the Loc-RIB
 //     for the initial dump (no copy of the keys), and one over adjOut for a route-refresh re-send.
 //   - pull() turns dirty prefixes and cursor positions into announcements grouped by exported attribute set, and
 //     withdrawals of what was advertised and no longer is, up to about maxBytes of encoded UPDATEs.
@@ -90,6 +94,13 @@ export interface RibOptions {
    * session start pulling. Called synchronously from the RIB operation that caused it.
    */
   onPending?: (peerId: string) => void;
+  /**
+   * Called after each slice of background work (a down peer's paths being swept out of the Loc-RIB), so the
+   * daemon can wake the peers that were signalled (onPending) during it.
+   */
+  onBackground?: () => void;
+  /** Runs background slices (default setImmediate). */
+  schedule?: (fn: () => void) => void;
   /** The UPDATE encoder; the wire codec's by default (tests substitute a recorder). */
   encoder?: UpdateEncoder;
 }
@@ -138,6 +149,10 @@ interface SearchCursor {
   consumed: number;
 }
 
+/** A background sweep yields after this long or this many table entries, whichever comes first. */
+const SWEEP_SLICE_MS = 5;
+const SWEEP_SLICE_ENTRIES = 50_000;
+
 /** How many search cursors keep their live iterator (one per client paging at the same time, roughly). */
 const SEARCH_CURSORS = 64;
 
@@ -158,6 +173,8 @@ class OutState {
   readonly adjOut = new Map<PrefixKey, RouteSource>();
   /** Prefixes whose best path changed since they were last looked at. */
   readonly dirty = new Set<PrefixKey>();
+  /** The live iterator pull() walks `dirty` with (null when it reached the end). */
+  dirtyIter: Iterator<PrefixKey> | null = null;
   /** Initial dump: a live iterator over the Loc-RIB keys. */
   dump: Iterator<PrefixKey> | null = null;
   /** Route-refresh re-send: a live iterator over adjOut. */
@@ -171,6 +188,10 @@ class OutState {
 
 class PeerState implements DecisionPeer, ExportPeer {
   readonly idx: number;
+  /** The neighbour's definition (to start it again under a fresh index, see Rib.peerDown). */
+  readonly def: RibPeer;
+  /** A retired index of a neighbour that went down: its paths are being swept out; nothing new comes from it. */
+  retired = false;
   readonly id: string;
   readonly address: string;
   readonly asn: number;
@@ -198,6 +219,7 @@ class PeerState implements DecisionPeer, ExportPeer {
 
   constructor(idx: number, p: RibPeer, kind: SourceKindCode) {
     this.idx = idx;
+    this.def = p;
     this.id = p.id;
     this.address = p.address;
     this.asn = p.asn;
@@ -297,6 +319,11 @@ export class Rib {
     null;
   /** Live iterators of recent search() cursors (query.ts), oldest first; at most SEARCH_CURSORS. */
   private readonly searchCursors = new Map<string, SearchCursor>();
+  /** Retired peers' paths still to remove, one table walk per (peer, family), in order. */
+  private readonly sweeps: { peer: PeerState; f: number; iter: Iterator<[PrefixKey, Entry]> }[] = [];
+  private sweepScheduled = false;
+  private readonly onBackground: (() => void) | undefined;
+  private readonly schedule: (fn: () => void) => void;
 
   constructor(opts: RibOptions) {
     this.localAsn = opts.localAsn;
@@ -306,6 +333,8 @@ export class Rib {
     this.clusterIdText = numberToIPv4(this.clusterId);
     this.onBestChange = opts.onBestChange;
     this.onPending = opts.onPending;
+    this.onBackground = opts.onBackground;
+    this.schedule = opts.schedule ?? setImmediate;
     this.encoder = opts.encoder ?? wireEncoder;
     const local = new PeerState(
       LOCAL_PEER,
@@ -338,9 +367,9 @@ export class Rib {
 
   /** Removes a peer, withdrawing everything learned from it. */
   removePeer(id: string): void {
-    const peer = this.byId.get(id);
-    if (peer === undefined) return;
+    if (!this.byId.has(id)) return;
     this.peerDown(id);
+    const peer = this.byId.get(id)!;
     this.byId.delete(id);
     this.peers[peer.idx] = undefined;
   }
@@ -377,11 +406,73 @@ export class Rib {
     this.signal(peer);
   }
 
-  /** The session left Established: its Adj-RIB-In and Adj-RIB-Out are dropped, best paths recomputed. */
+  /**
+   * The session left Established: its Adj-RIB-Out is dropped and its paths leave the Loc-RIB. A small Adj-RIB-In
+   * goes at once; a large one is swept in slices from the event loop (`sweeping` says whether any is left; the
+   * neighbour's own counts and Adj-RIB-In read as empty at once).
+   */
   peerDown(id: string): void {
     const peer = this.peer(id);
     if (peer.established) this.dropOut(peer);
-    for (let f = 0; f < 2; f++) this.removePeerPaths(peer, f);
+    if (peer.received[0] === 0 && peer.received[1] === 0) return;
+    // Retire the index: the old paths keep it until swept; the neighbour continues under a fresh one.
+    const fresh = new PeerState(this.peers.length, peer.def, peer.kind);
+    fresh.routerId = peer.routerId;
+    fresh.localAddress = peer.localAddress;
+    this.peers[fresh.idx] = fresh;
+    this.byId.set(id, fresh);
+    peer.retired = true;
+    for (let f = 0; f < 2; f++) {
+      if (peer.received[f]! > 0) this.sweeps.push({ peer, f, iter: this.tables[f]!.entries() });
+    }
+    // The first slice runs now (a small table is done at once); the rest from the event loop.
+    if (!this.sweepSlice()) this.scheduleSweep();
+  }
+
+  /** Whether retired peers' paths are still being swept out of the Loc-RIB. */
+  get sweeping(): boolean {
+    return this.sweeps.length > 0;
+  }
+
+  private scheduleSweep(): void {
+    if (this.sweepScheduled) return;
+    this.sweepScheduled = true;
+    this.schedule(() => {
+      this.sweepScheduled = false;
+      const done = this.sweepSlice();
+      if (!done) this.scheduleSweep();
+      this.onBackground?.();
+    });
+  }
+
+  /** Removes retired paths for at most one slice; true when no sweep is left. */
+  private sweepSlice(): boolean {
+    const deadline = performance.now() + SWEEP_SLICE_MS;
+    let n = 0;
+    while (this.sweeps.length > 0) {
+      const job = this.sweeps[0]!;
+      const { peer, f } = job;
+      while (peer.received[f]! > 0) {
+        const r = job.iter.next();
+        if (r.done) break;
+        const key = r.value[0];
+        const cur = r.value[1];
+        if (!Array.isArray(cur)) {
+          if (cur.src.peer === peer.idx) this.withdrawPath(peer, f, key, cur.pathId);
+        } else {
+          // Several paths of this peer may be here (Add-Path).
+          const ids: number[] = [];
+          for (const p of cur) if (p.src.peer === peer.idx) ids.push(p.pathId);
+          for (const id of ids) this.withdrawPath(peer, f, key, id);
+        }
+        if (++n >= SWEEP_SLICE_ENTRIES || ((n & 255) === 0 && performance.now() >= deadline)) return false;
+      }
+      this.sweeps.shift();
+      // Once every family of a retired peer is swept, its index is free (an Adj-RIB-Out may still hold its
+      // sources until pulled: lookups fall back to the local peer, as for a removed peer).
+      if (!this.sweeps.some((j) => j.peer === peer)) this.peers[peer.idx] = undefined;
+    }
+    return true;
   }
 
   private dropOut(peer: PeerState): void {
@@ -598,23 +689,6 @@ export class Rib {
     this.bestChanged(f, key, oldBest, paths[0]);
   }
 
-  /** Removes every path of `peer` in family index `f` (one scan of the table). */
-  private removePeerPaths(peer: PeerState, f: number): void {
-    if (peer.received[f] === 0) return;
-    const table = this.tables[f]!;
-    for (const [key, cur] of table) {
-      if (!Array.isArray(cur)) {
-        if (cur.src.peer === peer.idx) this.withdrawPath(peer, f, key, cur.pathId);
-      } else {
-        // Several paths of this peer may be here (Add-Path).
-        const ids: number[] = [];
-        for (const p of cur) if (p.src.peer === peer.idx) ids.push(p.pathId);
-        for (const id of ids) this.withdrawPath(peer, f, key, id);
-      }
-      if (peer.received[f] === 0) break;
-    }
-  }
-
   /** A prefix's best path may have changed: mark it dirty for the peers that may need an UPDATE. */
   private bestChanged(f: number, key: PrefixKey, oldBest: Path | undefined, newBest: Path | undefined): void {
     const os = oldBest?.src;
@@ -709,10 +783,19 @@ export class Rib {
     const col = this.collector;
     col.reset(addPath);
     const table = this.tables[f]!;
-    for (const key of st.dirty) {
-      st.dirty.delete(key);
-      this.sync(peer, st, table, key, col);
-      if (col.estimate >= budget) break;
+    if (st.dirty.size > 0) {
+      if (st.dirtyIter === null) st.dirtyIter = st.dirty.values();
+      const it = st.dirtyIter;
+      for (;;) {
+        const r = it.next();
+        if (r.done) {
+          st.dirtyIter = null;
+          break;
+        }
+        st.dirty.delete(r.value);
+        this.sync(peer, st, table, r.value, col);
+        if (col.estimate >= budget) break;
+      }
     }
     if (st.resend !== null && col.estimate < budget) {
       for (;;) {
@@ -1067,7 +1150,9 @@ export class Rib {
   }
 
   private peerIndexByAddress(address: string): number | undefined {
-    for (const p of this.peers) if (p !== undefined && p.idx !== LOCAL_PEER && p.address === address) return p.idx;
+    for (const p of this.peers) {
+      if (p !== undefined && p.idx !== LOCAL_PEER && !p.retired && p.address === address) return p.idx;
+    }
     return undefined;
   }
 
