@@ -699,8 +699,10 @@ export class Rib {
       const p = est[i]!;
       const st = p.out[f];
       if (st === null || st === undefined) continue;
-      // Neither the old nor the new best may go to the peer they came from: nothing to tell it.
-      if ((os === undefined || os.peer === p.idx) && (ns === undefined || ns.peer === p.idx)) continue;
+      // Neither the old nor the new best goes to this peer (split horizon, iBGP rules, communities): nothing to
+      // tell it. Sound because a prefix is either dirty or its Adj-RIB-Out entry is the export of the best path
+      // as of its last change; with twenty iBGP senders this keeps 20 dirty sets (and pulls) empty.
+      if ((os === undefined || !this.exportable(os, p)) && (ns === undefined || !this.exportable(ns, p))) continue;
       st.dirty.add(key);
       if (!p.signalled) this.signal(p);
     }
@@ -719,6 +721,16 @@ export class Rib {
       const previousFrom = os === undefined ? null : (this.peers[os.peer]?.address ?? null);
       this.onBestChange({ family, prefix: key, best, previousFrom });
     }
+  }
+
+  /** Whether `s` (a best path) is advertised to `to`: the export rules plus a local route's targets. */
+  private exportable(s: RouteSource, to: PeerState): boolean {
+    const from = this.peers[s.peer];
+    // A source whose peer is gone: assume it was sent (the sync at pull time decides).
+    if (from === undefined) return true;
+    if (!canExport(s, from, to)) return false;
+    const x = this.localExportOf(s);
+    return x === undefined || localTargets(x, to.id);
   }
 
   private signal(p: PeerState): void {
@@ -835,10 +847,7 @@ export class Rib {
     let src: RouteSource | undefined;
     if (cur !== undefined) {
       const s = (Array.isArray(cur) ? cur[0]! : cur).src;
-      if (canExport(s, this.peers[s.peer]!, peer)) {
-        const x = this.localExportOf(s);
-        if (x === undefined || localTargets(x, peer.id)) src = s;
-      }
+      if (this.exportable(s, peer)) src = s;
     }
     const old = st.adjOut.get(key);
     if (src === old) return;
