@@ -160,6 +160,24 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 /** Header + Withdrawn Routes Length + Total Path Attribute Length. */
 const EMPTY_UPDATE = HEADER_LENGTH + 4;
 
+// Encoded UPDATEs are carved out of zeroed 64 KiB slabs rather than allocated one by one: a message of more than
+// 64 bytes would otherwise get an ArrayBuffer (and an off-heap allocation the GC must track) of its own — half a
+// million of them for a full table, per peer. A slab is never written again once carved, so every message stays
+// valid; one a caller keeps pins its slab (at most 64 KiB).
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabPos = 0;
+
+function allocMessage(n: number): Uint8Array {
+  if (slabPos + n > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_SIZE, n));
+    slabPos = 0;
+  }
+  const buf = slab.subarray(slabPos, slabPos + n);
+  slabPos += n;
+  return buf;
+}
+
 function writeHeader(buf: Uint8Array, total: number): void {
   buf.fill(0xff, 0, 16);
   buf[16] = total >>> 8;
@@ -255,7 +273,7 @@ export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[
       const count = nlriFit(prefixes, i, max - fixed, addPath);
       if (count === 0) throw new Error(`attributes (${block.length} bytes) leave no room for NLRI in ${max} bytes`);
       const total = fixed + nlriSize(prefixes, i, count, addPath);
-      const buf = new Uint8Array(total);
+      const buf = allocMessage(total);
       writeHeader(buf, total);
       // Withdrawn Routes Length stays 0.
       buf[21] = block.length >>> 8;
@@ -282,7 +300,7 @@ export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[
     const mpLen = (valueLen > 255 ? 4 : 3) + valueLen;
     const alen = mpLen + block.length;
     const total = EMPTY_UPDATE + alen;
-    const buf = new Uint8Array(total);
+    const buf = allocMessage(total);
     writeHeader(buf, total);
     buf[21] = alen >>> 8;
     buf[22] = alen & 0xff;
@@ -323,7 +341,7 @@ export function encodeWithdrawals(
       const count = nlriFit(prefixes, i, max - EMPTY_UPDATE, addPath);
       const wlen = nlriSize(prefixes, i, count, addPath);
       const total = EMPTY_UPDATE + wlen;
-      const buf = new Uint8Array(total);
+      const buf = allocMessage(total);
       writeHeader(buf, total);
       buf[19] = wlen >>> 8;
       buf[20] = wlen & 0xff;
@@ -341,7 +359,7 @@ export function encodeWithdrawals(
     const valueLen = 3 + nlriSize(prefixes, i, count, addPath);
     const alen = (valueLen > 255 ? 4 : 3) + valueLen;
     const total = EMPTY_UPDATE + alen;
-    const buf = new Uint8Array(total);
+    const buf = allocMessage(total);
     writeHeader(buf, total);
     buf[21] = alen >>> 8;
     buf[22] = alen & 0xff;
