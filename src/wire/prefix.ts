@@ -21,18 +21,41 @@ export function maxBits(family: Family): number {
  */
 export function readPrefixKey(buf: Uint8Array, offset: number, bits: number): PrefixKey {
   const n = (bits + 7) >> 3;
+  if (n === 0) return String.fromCharCode(bits);
   const rem = bits & 7;
-  if (rem === 0 || (buf[offset + n - 1]! & (0xff >> rem)) === 0) {
-    // Fast path: no host bits to clear.
-    let s = String.fromCharCode(bits);
-    for (let i = 0; i < n; i++) s += String.fromCharCode(buf[offset + i]!);
-    return s;
+  // Host bits set on the wire are cleared in the last byte.
+  const last = rem === 0 ? buf[offset + n - 1]! : buf[offset + n - 1]! & (0xff << (8 - rem)) & 0xff;
+  // One call builds one flat string: concatenating a character at a time allocates a string per byte (and for
+  // keys of 13 characters and more, IPv6 longer than /96, leaves a ConsString tree in the Map).
+  const o = offset;
+  switch (n) {
+    case 1:
+      return String.fromCharCode(bits, last);
+    case 2:
+      return String.fromCharCode(bits, buf[o]!, last);
+    case 3:
+      return String.fromCharCode(bits, buf[o]!, buf[o + 1]!, last);
+    case 4:
+      return String.fromCharCode(bits, buf[o]!, buf[o + 1]!, buf[o + 2]!, last);
+    case 5:
+      return String.fromCharCode(bits, buf[o]!, buf[o + 1]!, buf[o + 2]!, buf[o + 3]!, last);
+    case 6:
+      return String.fromCharCode(bits, buf[o]!, buf[o + 1]!, buf[o + 2]!, buf[o + 3]!, buf[o + 4]!, last);
+    case 7:
+      return String.fromCharCode(bits, buf[o]!, buf[o + 1]!, buf[o + 2]!, buf[o + 3]!, buf[o + 4]!, buf[o + 5]!, last);
+    default: {
+      const codes = keyCodes;
+      codes.length = n + 1;
+      codes[0] = bits;
+      for (let i = 0; i < n - 1; i++) codes[i + 1] = buf[o + i]!;
+      codes[n] = last;
+      return String.fromCharCode.apply(null, codes);
+    }
   }
-  let s = String.fromCharCode(bits);
-  for (let i = 0; i < n - 1; i++) s += String.fromCharCode(buf[offset + i]!);
-  s += String.fromCharCode(buf[offset + n - 1]! & (0xff << (8 - rem)) & 0xff);
-  return s;
 }
+
+/** Scratch for readPrefixKey's long keys. */
+const keyCodes: number[] = [];
 
 /** Writes the key's NLRI encoding at `offset`; returns the offset after it. */
 export function writePrefixKey(buf: Uint8Array, offset: number, key: PrefixKey): number {
