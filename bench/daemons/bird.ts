@@ -6,7 +6,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until, which } from './common.ts';
+import { birdUp, spawnBird } from '../../test/interop/harness/bird.ts';
+import { type DaemonModule, DaemonSut, run, type SutConfig, which } from './common.ts';
 
 function configText(c: SutConfig): string {
   const lines = [
@@ -33,52 +34,12 @@ function configText(c: SutConfig): string {
   return `${lines.join('\n')}\n`;
 }
 
-class Bird implements Sut {
+class Bird extends DaemonSut {
   readonly name = 'bird';
-  private readonly c: SutConfig;
-  private d: Daemon | undefined;
-
-  constructor(c: SutConfig) {
-    this.c = c;
-  }
-
-  get pid(): number {
-    return this.d?.pid ?? -1;
-  }
-
-  private get ctl(): string {
-    return join(this.c.dir, 'bird.ctl');
-  }
 
   async start(): Promise<void> {
-    const conf = join(this.c.dir, 'bird.conf');
-    await writeFile(conf, configText(this.c));
-    const d = new Daemon(
-      'bird',
-      ['-f', '-c', conf, '-s', this.ctl, '-P', join(this.c.dir, 'bird.pid')],
-      join(this.c.dir, 'bird.log'),
-    );
-    this.d = d;
-    await until(
-      async () => {
-        if (!d.running) throw new Error(`bird exited: ${d.logTail(1000)}`);
-        return (await run('birdc', ['-s', this.ctl, 'show', 'status'])).stdout.includes('Daemon is up');
-      },
-      15_000,
-      'the BIRD control socket',
-    );
-  }
-
-  async stop(): Promise<void> {
-    await this.d?.stop();
-  }
-
-  running(): boolean {
-    return this.d?.running ?? false;
-  }
-
-  logTail(max?: number): string {
-    return this.d?.logTail(max) ?? '';
+    await writeFile(join(this.c.dir, 'bird.conf'), configText(this.c));
+    await this.launch(spawnBird(this.c.dir), () => birdUp(this.c.dir), 'the BIRD control socket');
   }
 }
 

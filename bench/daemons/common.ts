@@ -1,10 +1,9 @@
 // What every system-under-test module shares: the configuration it is given (a plain transit: receive from the
-// senders, send every prefix to the receivers, no filtering), the Sut interface the scenarios drive, and Daemon,
-// a process started in its own process group (so a multi-process daemon is measured and stopped as one) whose
-// output goes to a log file.
+// senders, send every prefix to the receivers, no filtering), the Sut interface the scenarios drive, and DaemonSut,
+// a Sut run as the interop harness's ManagedProcess: started in its own process group (so a multi-process daemon is
+// measured and stopped as one), its output going to a log file.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { type ManagedProcess, run } from '../../test/interop/harness/util.ts';
 
 export interface BenchNeighbor {
   /** The neighbour's IPv4 address; it connects from there (the SUT is passive towards every neighbour). */
@@ -49,26 +48,7 @@ export interface DaemonModule {
   create(cfg: SutConfig): Sut;
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (killed after timeoutMs); never throws. */
-export function run(cmd: string, args: string[], timeoutMs = 10_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
+export { run };
 
 export async function which(cmd: string): Promise<string | null> {
   const r = await run('sh', ['-c', `command -v ${cmd}`]);
@@ -79,113 +59,52 @@ export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `fn` until it returns true; throws after `timeoutMs`. */
-export async function until(fn: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await fn()) return;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
-      );
-    }
-    await delay(100);
-  }
-}
+/**
+ * A Sut that is one daemon (with the processes it forks) in its own process group, run by the interop harness's
+ * ManagedProcess: subclasses write the config and call launch() from start().
+ */
+export abstract class DaemonSut implements Sut {
+  abstract readonly name: string;
+  protected readonly c: SutConfig;
+  protected proc: ManagedProcess | undefined;
+  /** How long stop() waits after SIGTERM before SIGKILL. */
+  protected stopGraceMs = 3000;
 
-/** A daemon in its own process group, output appended to `logFile`. */
-export class Daemon {
-  readonly child: ChildProcess;
-  readonly logFile: string;
-  readonly exited: Promise<void>;
-  exitCode: number | null | undefined = undefined;
-
-  constructor(
-    cmd: string,
-    args: string[],
-    logFile: string,
-    onStdoutLine?: (line: string) => void,
-    env?: NodeJS.ProcessEnv,
-  ) {
-    this.logFile = logFile;
-    const log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    let partial = '';
-    this.child.stdout?.on('data', (chunk: Buffer) => {
-      log.write(chunk);
-      if (!onStdoutLine) return;
-      partial += chunk.toString('utf8');
-      let nl = partial.indexOf('\n');
-      while (nl >= 0) {
-        onStdoutLine(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-        nl = partial.indexOf('\n');
-      }
-      if (partial.length > 65536) partial = '';
-    });
-    this.child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (err) => {
-        log.write(`spawn error: ${err.message}\n`);
-        this.exitCode = -1;
-        resolve();
-      });
-      this.child.on('exit', (code, signal) => {
-        this.exitCode = code ?? (signal ? 128 : null);
-        resolve();
-      });
-    });
-    this.exited.then(() => log.end());
+  constructor(c: SutConfig) {
+    this.c = c;
   }
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.proc?.pid ?? -1;
   }
 
-  get running(): boolean {
-    return this.exitCode === undefined;
+  abstract start(): Promise<void>;
+
+  /** Runs `proc` as this daemon and waits until `ready` (its control interface answers), polling every 100 ms. */
+  protected async launch(
+    proc: ManagedProcess,
+    ready: () => boolean | Promise<boolean>,
+    what: string,
+    opts: { timeoutMs?: number; tailChars?: number } = {},
+  ): Promise<void> {
+    this.proc = proc;
+    await proc.waitReady(ready, {
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      what,
+      intervalMs: 100,
+      tailChars: opts.tailChars,
+    });
   }
 
-  private signalGroup(sig: NodeJS.Signals): void {
-    if (this.pid <= 0) return;
-    try {
-      process.kill(-this.pid, sig);
-    } catch {
-      // The group is gone; signal the main process only if it is still ours (its pid cannot have been reused).
-      if (this.running) {
-        try {
-          process.kill(this.pid, sig);
-        } catch {
-          // gone
-        }
-      }
-    }
+  async stop(): Promise<void> {
+    await this.proc?.stop('SIGTERM', this.stopGraceMs);
   }
 
-  /** SIGTERM to the group, SIGKILL after `graceMs`; every process of the group is gone afterwards. */
-  async stop(graceMs = 3000): Promise<void> {
-    if (this.running) {
-      this.signalGroup('SIGTERM');
-      await Promise.race([this.exited, delay(graceMs)]);
-    }
-    // Whatever is left of the group (children of a multi-process daemon included).
-    this.signalGroup('SIGKILL');
-    await Promise.race([this.exited, delay(2000)]);
+  running(): boolean {
+    return this.proc?.running ?? false;
   }
 
-  logTail(max = 3000): string {
-    if (!existsSync(this.logFile)) return '';
-    const s = readFileSync(this.logFile, 'utf8');
-    return s.length > max ? s.slice(-max) : s;
+  logTail(max?: number): string {
+    return this.proc?.logTail(max) ?? '';
   }
-}
-
-export function v6Of(v4: string): string {
-  return `2001:db8::${v4.split('.')[3]}`;
 }

@@ -10,7 +10,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until } from './common.ts';
+import { ManagedProcess } from '../../test/interop/harness/util.ts';
+import { type DaemonModule, DaemonSut, run, type SutConfig } from './common.ts';
 
 const BGPD = '/usr/lib/frr/bgpd';
 
@@ -46,23 +47,14 @@ function configText(c: SutConfig): string {
   return lines.join('\n');
 }
 
-class Frr implements Sut {
+class Frr extends DaemonSut {
   readonly name = 'frr';
-  private readonly c: SutConfig;
-  private d: Daemon | undefined;
-
-  constructor(c: SutConfig) {
-    this.c = c;
-  }
-
-  get pid(): number {
-    return this.d?.pid ?? -1;
-  }
 
   async start(): Promise<void> {
     const conf = join(this.c.dir, 'bgpd.conf');
     await writeFile(conf, configText(this.c));
-    const d = new Daemon(
+    const proc = new ManagedProcess(
+      'bgpd',
       BGPD,
       [
         '-f',
@@ -84,30 +76,16 @@ class Frr implements Sut {
         '--log-level',
         'errors',
       ],
-      join(this.c.dir, 'bgpd.log'),
+      { logFile: join(this.c.dir, 'bgpd.log') },
     );
-    this.d = d;
-    await until(
+    await this.launch(
+      proc,
       async () => {
-        if (!d.running) throw new Error(`bgpd exited: ${d.logTail(1000)}`);
         const r = await run('vtysh', ['--vty_socket', this.c.dir, '-c', 'show bgp summary json']);
         return r.code === 0 && r.stdout.includes('{');
       },
-      15_000,
       'the FRR vty socket',
     );
-  }
-
-  async stop(): Promise<void> {
-    await this.d?.stop();
-  }
-
-  running(): boolean {
-    return this.d?.running ?? false;
-  }
-
-  logTail(max?: number): string {
-    return this.d?.logTail(max) ?? '';
   }
 }
 

@@ -4,7 +4,8 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until, which } from './common.ts';
+import { ManagedProcess } from '../../test/interop/harness/util.ts';
+import { type DaemonModule, DaemonSut, run, type SutConfig, which } from './common.ts';
 
 const API = '127.0.0.1:50051';
 
@@ -41,51 +42,26 @@ function configText(c: SutConfig): string {
   return out.join('\n');
 }
 
-class GoBgp implements Sut {
+class GoBgp extends DaemonSut {
   readonly name = 'gobgp';
-  private readonly c: SutConfig;
-  private d: Daemon | undefined;
-
-  constructor(c: SutConfig) {
-    this.c = c;
-  }
-
-  get pid(): number {
-    return this.d?.pid ?? -1;
-  }
+  // Stopping one that holds a full table gracefully takes > 10 s (test-peers.md); its state is not needed.
+  protected override stopGraceMs = 1000;
 
   async start(): Promise<void> {
     const conf = join(this.c.dir, 'gobgpd.toml');
     await writeFile(conf, configText(this.c));
-    const d = new Daemon(
+    const proc = new ManagedProcess(
+      'gobgpd',
       'gobgpd',
       ['-f', conf, '-l', 'warn', '--api-hosts', API, '--pprof-disable'],
-      join(this.c.dir, 'gobgpd.log'),
+      { logFile: join(this.c.dir, 'gobgpd.log') },
     );
-    this.d = d;
-    await until(
-      async () => {
-        if (!d.running) throw new Error(`gobgpd exited: ${d.logTail(1000)}`);
-        return (
-          (await run('gobgp', ['-u', API.split(':')[0] ?? '', '-p', API.split(':')[1] ?? '', 'global'])).code === 0
-        );
-      },
-      15_000,
+    await this.launch(
+      proc,
+      async () =>
+        (await run('gobgp', ['-u', API.split(':')[0] ?? '', '-p', API.split(':')[1] ?? '', 'global'])).code === 0,
       'the gobgpd API',
     );
-  }
-
-  async stop(): Promise<void> {
-    // Stopping one that holds a full table gracefully takes > 10 s (test-peers.md); its state is not needed.
-    await this.d?.stop(1000);
-  }
-
-  running(): boolean {
-    return this.d?.running ?? false;
-  }
-
-  logTail(max?: number): string {
-    return this.d?.logTail(max) ?? '';
   }
 }
 

@@ -5,7 +5,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until, which } from './common.ts';
+import { ManagedProcess } from '../../test/interop/harness/util.ts';
+import { type DaemonModule, DaemonSut, run, type SutConfig, which } from './common.ts';
 
 function configText(c: SutConfig, sock: string): string {
   const lines = [
@@ -36,18 +37,8 @@ function configText(c: SutConfig, sock: string): string {
   return lines.join('\n');
 }
 
-class OpenBgpd implements Sut {
+class OpenBgpd extends DaemonSut {
   readonly name = 'openbgpd';
-  private readonly c: SutConfig;
-  private d: Daemon | undefined;
-
-  constructor(c: SutConfig) {
-    this.c = c;
-  }
-
-  get pid(): number {
-    return this.d?.pid ?? -1;
-  }
 
   private get sock(): string {
     return join(this.c.dir, 'bgpd.sock');
@@ -59,28 +50,12 @@ class OpenBgpd implements Sut {
     await writeFile(conf, configText(this.c, this.sock));
     const check = await run('bgpd', ['-n', '-f', conf]);
     if (check.code !== 0) throw new Error(`bgpd -n: ${check.stderr}${check.stdout}`);
-    const d = new Daemon('bgpd', ['-d', '-f', conf], join(this.c.dir, 'bgpd.log'));
-    this.d = d;
-    await until(
-      async () => {
-        if (!d.running) throw new Error(`bgpd exited: ${d.logTail(1000)}`);
-        return (await run('bgpctl', ['-s', this.sock, 'show', 'summary'])).code === 0;
-      },
-      15_000,
+    const proc = new ManagedProcess('bgpd', 'bgpd', ['-d', '-f', conf], { logFile: join(this.c.dir, 'bgpd.log') });
+    await this.launch(
+      proc,
+      async () => (await run('bgpctl', ['-s', this.sock, 'show', 'summary'])).code === 0,
       'the OpenBGPD control socket',
     );
-  }
-
-  async stop(): Promise<void> {
-    await this.d?.stop();
-  }
-
-  running(): boolean {
-    return this.d?.running ?? false;
-  }
-
-  logTail(max?: number): string {
-    return this.d?.logTail(max) ?? '';
   }
 }
 

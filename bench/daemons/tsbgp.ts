@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
-import { Daemon, type DaemonModule, run, type Sut, type SutConfig, until } from './common.ts';
+import { ManagedProcess } from '../../test/interop/harness/util.ts';
+import { type DaemonModule, DaemonSut, run, type SutConfig } from './common.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin/tsbgp');
@@ -47,36 +48,21 @@ function findLoopDelay(v: unknown, path = ''): { ms: number; key: string } | nul
   return null;
 }
 
-class Tsbgp implements Sut {
+class Tsbgp extends DaemonSut {
   readonly name = 'tsbgp';
   readonly apiBase = `http://${API}`;
-  private readonly c: SutConfig;
-  private d: Daemon | undefined;
   private ready = false;
-
-  constructor(c: SutConfig) {
-    this.c = c;
-  }
-
-  get pid(): number {
-    return this.d?.pid ?? -1;
-  }
 
   async start(): Promise<void> {
     const conf = join(this.c.dir, 'tsbgp.toml');
     await writeFile(conf, configText(this.c));
-    const d = new Daemon(BIN, ['daemon', '--config', conf], join(this.c.dir, 'tsbgp.log'), (line) => {
-      if (line.startsWith('tsbgp ready')) this.ready = true;
-    });
-    this.d = d;
-    await until(
-      () => {
-        if (!d.running) throw new Error(`tsbgp exited (${d.exitCode}): ${d.logTail(2000)}`);
-        return this.ready;
+    const proc = new ManagedProcess('tsbgp', BIN, ['daemon', '--config', conf], {
+      logFile: join(this.c.dir, 'tsbgp.log'),
+      onStdoutLine: (line) => {
+        if (line.startsWith('tsbgp ready')) this.ready = true;
       },
-      30_000,
-      'the "tsbgp ready" line',
-    );
+    });
+    await this.launch(proc, () => this.ready, 'the "tsbgp ready" line', { timeoutMs: 30_000, tailChars: 2000 });
   }
 
   async maxLoopDelayMs(): Promise<{ value: number | null; note: string }> {
@@ -100,18 +86,6 @@ class Tsbgp implements Sut {
     } catch (err) {
       return { value: null, note: `API unreachable: ${(err as Error).message}` };
     }
-  }
-
-  async stop(): Promise<void> {
-    await this.d?.stop();
-  }
-
-  running(): boolean {
-    return this.d?.running ?? false;
-  }
-
-  logTail(max?: number): string {
-    return this.d?.logTail(max) ?? '';
   }
 }
 

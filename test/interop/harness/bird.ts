@@ -10,7 +10,30 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, run, runOk, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess, run, runOk } from './util.ts';
+
+/** BIRD's control socket, in the directory spawnBird() runs it in. */
+export function birdCtl(dir: string): string {
+  return join(dir, 'bird.ctl');
+}
+
+/**
+ * Spawns `bird -f` on DIR/bird.conf (written by the caller) with its control socket, pid file and log (bird.log) in
+ * DIR. Wait for it with `proc.waitReady(() => birdUp(dir), …)`.
+ */
+export function spawnBird(dir: string): ManagedProcess {
+  return new ManagedProcess(
+    'bird',
+    'bird',
+    ['-f', '-c', join(dir, 'bird.conf'), '-s', birdCtl(dir), '-P', join(dir, 'bird.pid')],
+    { logFile: join(dir, 'bird.log') },
+  );
+}
+
+/** True once the BIRD of `dir` answers on its control socket. */
+export async function birdUp(dir: string): Promise<boolean> {
+  return (await run('birdc', ['-s', birdCtl(dir), 'show', 'status'])).stdout.includes('Daemon is up');
+}
 
 export function birdProtoName(address: string): string {
   return `n_${address.replace(/[^0-9a-zA-Z]/g, '_')}`;
@@ -19,16 +42,12 @@ export function birdProtoName(address: string): string {
 export class Bird extends BaseDaemon {
   readonly name = 'bird';
 
-  private get ctl() {
-    return join(this.dir, 'bird.ctl');
-  }
-
   private get conf() {
     return join(this.dir, 'bird.conf');
   }
 
   async birdc(...args: string[]): Promise<string> {
-    return runOk('birdc', ['-s', this.ctl, ...args]);
+    return runOk('birdc', ['-s', birdCtl(this.dir), ...args]);
   }
 
   private neighborBlock(n: PeerNeighbor): string {
@@ -109,22 +128,9 @@ export class Bird extends BaseDaemon {
 
   protected async launch(): Promise<void> {
     await this.writeConfig();
-    this.proc = new ManagedProcess(
-      'bird',
-      'bird',
-      ['-f', '-c', this.conf, '-s', this.ctl, '-P', join(this.dir, 'bird.pid')],
-      {
-        logFile: join(this.dir, 'bird.log'),
-      },
-    );
-    const proc = this.proc;
-    await waitFor(
-      async () => {
-        if (!proc.running) throw new WaitAbort(`bird exited: ${proc.logTail(1000)}`);
-        return (await run('birdc', ['-s', this.ctl, 'show', 'status'])).stdout.includes('Daemon is up');
-      },
-      { timeoutMs: 10_000, what: 'bird control socket' },
-    );
+    const proc = spawnBird(this.dir);
+    this.proc = proc;
+    await proc.waitReady(() => birdUp(this.dir), { timeoutMs: 10_000, what: 'bird control socket' });
   }
 
   private async protocolInfo(neighbor: string): Promise<string> {

@@ -13,7 +13,7 @@ import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess } from './util.ts';
 
 const API_PY = `# tsbgp interop harness: ExaBGP API process (see test/interop/harness/exabgp.ts)
 import os, sys, threading, time
@@ -140,13 +140,11 @@ ${this.opts.neighbors.map((n) => this.neighborConf(n)).join('\n')}`;
     });
     const proc = this.proc;
     // Ready once its API process runs (commands are queued in a file, so nothing is lost before that).
-    await waitFor(
-      () => {
-        if (!proc.running) throw new WaitAbort(`exabgp exited: ${proc.logTail(2000)}`);
-        return existsSync(join(this.dir, 'api.ready'));
-      },
-      { timeoutMs: 15_000, what: 'exabgp to start its API process' },
-    );
+    await proc.waitReady(() => existsSync(join(this.dir, 'api.ready')), {
+      timeoutMs: 15_000,
+      what: 'exabgp to start its API process',
+      tailChars: 2000,
+    });
     for (const r of this.announced.values()) await this.command(this.announceCommand(r));
   }
 

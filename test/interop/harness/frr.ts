@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, Route, SessionState } from './types.ts';
-import { ManagedProcess, normaliseCommunity, run, runOk, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess, normaliseCommunity, run, runOk } from './util.ts';
 
 function afiOf(family: Family): string {
   return family === 'ipv4-unicast' ? 'ipv4' : 'ipv6';
@@ -135,9 +135,8 @@ export class Frr extends BaseDaemon {
       { logFile: join(this.dir, 'bgpd.log') },
     );
     const proc = this.proc;
-    await waitFor(
+    await proc.waitReady(
       async () => {
-        if (!proc.running) throw new WaitAbort(`bgpd exited: ${proc.logTail(1000)}`);
         const r = await run('vtysh', ['--vty_socket', this.dir, '-c', 'show bgp summary json']);
         return r.code === 0 && r.stdout.includes('{');
       },

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { communityToString, ManagedProcess, notificationName, run, runOk, WaitAbort, waitFor } from './util.ts';
+import { communityToString, ManagedProcess, notificationName, run, runOk } from './util.ts';
 
 const STATES: SessionState[] = ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'];
 
@@ -79,13 +79,10 @@ ${this.opts.neighbors.map((n) => this.neighborToml(n)).join('\n')}`;
       { logFile: join(this.dir, 'gobgpd.log') },
     );
     const proc = this.proc;
-    await waitFor(
-      async () => {
-        if (!proc.running) throw new WaitAbort(`gobgpd exited: ${proc.logTail(1000)}`);
-        return (await run('gobgp', ['-p', String(this.apiPort), 'global'])).code === 0;
-      },
-      { timeoutMs: 10_000, what: 'gobgpd API' },
-    );
+    await proc.waitReady(async () => (await run('gobgp', ['-p', String(this.apiPort), 'global'])).code === 0, {
+      timeoutMs: 10_000,
+      what: 'gobgpd API',
+    });
     // Routes given at start (and those announced before a restart) are added through the API.
     for (const r of this.announced.values()) await this.addPath(r);
   }

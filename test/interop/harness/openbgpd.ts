@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseDaemon, sortRoutes } from './base.ts';
 import type { Announcement, Family, PeerNeighbor, Route, SessionState } from './types.ts';
-import { ManagedProcess, normaliseCommunity, run, runOk, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess, normaliseCommunity, run, runOk } from './util.ts';
 
 export class OpenBgpd extends BaseDaemon {
   readonly name = 'openbgpd';
@@ -95,13 +95,10 @@ export class OpenBgpd extends BaseDaemon {
     if (check.code !== 0) throw new Error(`bgpd -n: ${check.stderr}${check.stdout}\n${this.configText()}`);
     this.proc = new ManagedProcess('bgpd', 'bgpd', ['-d', '-v', '-f', conf], { logFile: join(this.dir, 'bgpd.log') });
     const proc = this.proc;
-    await waitFor(
-      async () => {
-        if (!proc.running) throw new WaitAbort(`bgpd exited: ${proc.logTail(1000)}`);
-        return (await run('bgpctl', ['-s', this.sock, 'show', 'summary'])).code === 0;
-      },
-      { timeoutMs: 10_000, what: 'OpenBGPD control socket' },
-    );
+    await proc.waitReady(async () => (await run('bgpctl', ['-s', this.sock, 'show', 'summary'])).code === 0, {
+      timeoutMs: 10_000,
+      what: 'OpenBGPD control socket',
+    });
   }
 
   private async neighborJson(neighbor: string): Promise<ObgpNeighbor> {

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'smol-toml';
 import type { Family, SessionState } from './types.ts';
-import { ManagedProcess, tempDir, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess, tempDir, waitFor } from './util.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -125,13 +125,7 @@ export class TsbgpProcess {
       },
     });
     this.proc = proc;
-    await waitFor(
-      () => {
-        if (!proc.running) throw new WaitAbort(`tsbgp exited (${proc.exitCode}): ${proc.logTail(3000)}`);
-        return this.ready;
-      },
-      { timeoutMs, what: 'the "tsbgp ready" line' },
-    );
+    await proc.waitReady(() => this.ready, { timeoutMs, what: 'the "tsbgp ready" line', tailChars: 3000 });
   }
 
   /** Writes the edited config and sends SIGHUP; resolves once the API reflects the new neighbour list. */

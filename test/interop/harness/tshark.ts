@@ -7,7 +7,7 @@
 
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { ManagedProcess, runOk, tempDir, WaitAbort, waitFor } from './util.ts';
+import { ManagedProcess, runOk, tempDir, waitFor } from './util.ts';
 
 export interface CaptureSummary {
   /** BGP messages by type name (OPEN, UPDATE, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH). */
@@ -56,13 +56,10 @@ export class Capture {
         },
       },
     );
-    await waitFor(
-      () => {
-        if (!proc.running) throw new WaitAbort(`tshark exited: ${proc.logTail(1000)}`);
-        return proc.logTail(4000).includes('Capturing on');
-      },
-      { timeoutMs: 15_000, what: 'tshark to start capturing' },
-    );
+    await proc.waitReady(() => proc.logTail(4000).includes('Capturing on'), {
+      timeoutMs: 15_000,
+      what: 'tshark to start capturing',
+    });
     return new Capture(file, proc, hosts, printed);
   }
 

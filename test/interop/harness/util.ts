@@ -115,6 +115,8 @@ export class ManagedProcess {
         partial = partial.slice(nl + 1);
         nl = partial.indexOf('\n');
       }
+      // A line this long is not one a caller waits for: drop it rather than hold an ever-growing string.
+      if (partial.length > 65536) partial = '';
     });
     this.child.stderr?.on('data', (chunk: Buffer) => {
       if (!log.writableEnded) log.write(chunk);
@@ -140,6 +142,22 @@ export class ManagedProcess {
 
   get running(): boolean {
     return this.exitCode === undefined;
+  }
+
+  /**
+   * Polls `ready` (the daemon's control interface answers, a line was printed) until it returns true; stops waiting
+   * at once, with the log's last `tailChars` characters, when the process exits first.
+   */
+  async waitReady(
+    ready: () => boolean | Promise<boolean>,
+    opts: { timeoutMs: number; what: string; intervalMs?: number; tailChars?: number },
+  ): Promise<void> {
+    await waitFor(async () => {
+      if (!this.running) {
+        throw new WaitAbort(`${this.name} exited (${this.exitCode}): ${this.logTail(opts.tailChars ?? 1000)}`);
+      }
+      return ready();
+    }, opts);
   }
 
   /** Signals the whole process group (falls back to the main process if the group is gone). */
@@ -168,7 +186,11 @@ export class ManagedProcess {
 
   /** SIGTERM (or `sig`), then SIGKILL after `graceMs`; resolves once the process has exited (bounded). */
   async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<number | null | undefined> {
-    if (!this.running) return this.exitCode;
+    if (!this.running) {
+      // The main process died on its own: its group (a multi-process daemon's children) must not outlive it either.
+      killGroup(this.pid);
+      return this.exitCode;
+    }
     if (this.frozen) this.thaw();
     this.signal(sig);
     const timedOut = Symbol('timeout');
@@ -181,11 +203,7 @@ export class ManagedProcess {
       // writing and exit on the same signal, then make sure none outlives it.
       const deadline = Date.now() + 3000;
       while (groupAlive(this.pid) && Date.now() < deadline) await delay(50);
-      try {
-        process.kill(-this.pid, 'SIGKILL');
-      } catch {
-        // group already empty
-      }
+      killGroup(this.pid);
     }
     return this.exitCode;
   }
@@ -195,6 +213,16 @@ export class ManagedProcess {
     if (!existsSync(this.logFile)) return '';
     const s = readFileSync(this.logFile, 'utf8');
     return s.length > max ? s.slice(-max) : s;
+  }
+}
+
+/** SIGKILL to what is left of process group `pgid` (nothing when it is empty). */
+function killGroup(pgid: number): void {
+  if (pgid <= 0) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // group already empty
   }
 }
 
