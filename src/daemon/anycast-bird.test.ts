@@ -13,16 +13,14 @@
 // static route. Skipped with a message when BIRD or Debian's exabgp is not installed.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseBirdRoutes } from '../../test/interop/harness/bird.ts';
 import type { Route } from '../../test/interop/harness/types.ts';
-import { ManagedProcess, runOk, waitFor } from '../../test/interop/harness/util.ts';
 import { DaemonProcess, poll, randomPort } from '../cli/process-testing.ts';
+import { BirdPeer, installed } from './bird-testing.ts';
 
 const T = '127.0.80.1';
 const B = '127.0.80.2';
@@ -30,15 +28,6 @@ const WEB = '198.51.100.55/32';
 const DNS = '198.51.100.66/32';
 const HC = '198.51.100.77/32';
 const HA = '198.51.100.88/32';
-
-function installed(cmd: string, args: string[]): boolean {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const skip = !installed('bird', ['--version'])
   ? 'BIRD is not installed (apt-get install bird2)'
@@ -49,23 +38,18 @@ const skip = !installed('bird', ['--version'])
 describe('anycast: services and ExaBGP helper programs, seen by a real BIRD', { skip, timeout: 240_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsbgp-anycast-bird-'));
   const apiPort = randomPort();
-  const birdPort = randomPort();
-  const ctl = join(dir, 'bird.ctl');
+  const bird = new BirdPeer(dir, B, T);
   const flag = join(dir, 'healthy');
   const status = join(dir, 'dns-status');
   const server = net.createServer((s) => s.destroy());
   let webPort = 0;
-  let bird: ManagedProcess;
   let tsbgp: DaemonProcess;
 
-  const birdc = (...args: string[]) => runOk('birdc', ['-s', ctl, ...args]);
-  const birdRoutes = async (): Promise<Map<string, Route>> =>
-    new Map(parseBirdRoutes(await birdc('show', 'route', 'all', 'table', 'master4')).map((r) => [r.prefix, r]));
   /** Waits until BIRD's route for `prefix` satisfies `ok` (undefined: the route is absent). */
   const onBird = (what: string, prefix: string, ok: (r: Route | undefined) => boolean) =>
     poll(
       async () => {
-        const r = (await birdRoutes()).get(prefix);
+        const r = (await bird.routes('ipv4-unicast')).get(prefix);
         return ok(r) ? (r ?? null) : undefined;
       },
       what,
@@ -82,61 +66,14 @@ describe('anycast: services and ExaBGP helper programs, seen by a real BIRD', { 
     webPort = (server.address() as net.AddressInfo).port;
     writeFileSync(flag, '');
     writeFileSync(status, '0\n');
-    const conf = join(dir, 'bird.conf');
-    writeFileSync(
-      conf,
-      `log stderr all;
-router id ${B};
-protocol device { scan time 5; }
-protocol static nh4 { ipv4; route 198.51.100.0/24 via "lo"; }
-protocol bgp tsbgp {
-  local ${B} port ${birdPort} as 65001;
-  neighbor ${T} as 65000;
-  strict bind yes;
-  multihop;
-  passive yes;
-  hold time 9;
-  error wait time 1, 2;
-  ipv4 { import all; export none; };
-  ipv6 { import all; export none; };
-}
-`,
-    );
-    bird = new ManagedProcess('bird', 'bird', ['-f', '-c', conf, '-s', ctl, '-P', join(dir, 'bird.pid')], {
-      logFile: join(dir, 'bird.log'),
-    });
-    await waitFor(
-      async () => {
-        if (!bird.running) throw new Error(`bird exited: ${bird.logTail(1000)}`);
-        return /Daemon is up/.test(await birdc('show', 'status').catch(() => ''));
-      },
-      { timeoutMs: 10_000, what: 'bird control socket' },
-    );
+    await bird.start();
     const hc =
       `/usr/bin/python3 -m exabgp healthcheck --cmd 'test -f ${flag}' --interval 1 --rise 1 --fall 1 ` +
       `--ip ${HC} --no-syslog --no-ip-setup --withdraw-on-down`;
     const ha2bgp = `printf 'announce route ${HA.slice(0, -3)} next-hop self \\n'; while read -r line; do :; done`;
     tsbgp = await DaemonProcess.start(
       dir,
-      `
-[global]
-asn = 65000
-router_id = "${T}"
-listen = []
-
-[api]
-listen = "${T}:${apiPort}"
-
-[[neighbors]]
-address = "${B}"
-asn = 65001
-port = ${birdPort}
-local_address = "${T}"
-hold_time = 9
-connect_retry = 1
-# 127/8 next hops are unreachable to BIRD; this one resolves through its static route.
-next_hop_ipv4 = "198.51.100.1"
-
+      `${bird.tsbgpToml(apiPort)}
 [[services]]
 name = "web"
 prefixes = ["${WEB}"]
@@ -176,16 +113,13 @@ run = ["/bin/sh", "-c", ${JSON.stringify(ha2bgp)}]
 respawn = false
 `,
     );
-    await waitFor(async () => /BGP state:\s+Established/.test(await birdc('show', 'protocols', 'all', 'tsbgp')), {
-      timeoutMs: 30_000,
-      what: 'the BIRD session with tsbgp established',
-    });
+    await bird.established();
   });
 
   after(async () => {
     await tsbgp?.stop('SIGTERM');
     tsbgp?.kill();
-    await bird?.stop('SIGTERM', 5000);
+    await bird.stop();
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });
