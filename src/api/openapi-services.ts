@@ -2,37 +2,7 @@
 // openapi.ts. Kept apart so the issue-5 endpoints live next to each other; the same agreement tests apply (every path
 // here is registered and in docs/api.md's endpoint table).
 
-import { API_ERRORS } from './errors.ts';
-
-type Json = Record<string, unknown>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const nullable = (type: string): Json => ({ type: [type, 'null'] });
-const arrayOf = (items: Json): Json => ({ type: 'array', items });
-const obj = (properties: Record<string, Json>, required: string[] = Object.keys(properties)): Json => ({
-  type: 'object',
-  properties,
-  required,
-});
-const json = (schema: Json, description = 'OK'): Json => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
-function errors(...statuses: number[]): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const s of statuses) {
-    const codes = Object.entries(API_ERRORS)
-      .filter(([, st]) => st === s)
-      .map(([c]) => c);
-    if (codes.length > 0) out[String(s)] = json(ref('Error'), `error: ${codes.join(', ')}`);
-  }
-  return out;
-}
-
-function op(role: 'read' | 'write', operationId: string, summary: string, responses: Record<string, Json>): Json {
-  return { operationId, summary, 'x-role': role, responses };
-}
+import { arrayOf, errors, type Json, json, nullable, obj, op, ref } from './openapi-builders.ts';
 
 const nameParam: Json = {
   name: 'name',

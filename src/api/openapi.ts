@@ -9,44 +9,17 @@
 import { FAMILIES } from '../wire/index.ts';
 import { API_ERRORS } from './errors.ts';
 import { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT } from './limits.ts';
+import { arrayOf, errors, type Json, json, nullable, obj, op, ref } from './openapi-builders.ts';
 import { SERVICE_PATHS, SERVICE_SCHEMAS } from './openapi-services.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './routes-control.ts';
 
-type Json = Record<string, unknown>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const nullable = (type: string): Json => ({ type: [type, 'null'] });
-const arrayOf = (items: Json): Json => ({ type: 'array', items });
-const obj = (
-  properties: Record<string, Json>,
-  required: string[] = Object.keys(properties),
-  extra: Json = {},
-): Json => ({
-  type: 'object',
-  properties,
-  required,
-  ...extra,
-});
-
-const json = (schema: Json, description = 'OK'): Json => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-
-/** Error responses by status, each a JSON {code, message, field?}. */
-function errors(...statuses: number[]): Record<string, Json> {
-  const out: Record<string, Json> = {};
-  for (const s of statuses) {
-    const codes = Object.entries(API_ERRORS)
-      .filter(([, st]) => st === s)
-      .map(([c]) => c);
-    // A status no registered code maps to yet is left out rather than documented with no code.
-    if (codes.length > 0) out[String(s)] = json(ref('Error'), `error: ${codes.join(', ')}`);
-  }
-  return out;
-}
-
 const COMMON_ERRORS = [401, 403, 500];
+
+/** The responses of a write that changes one neighbour and answers with it (PATCH, enable, disable). */
+const NEIGHBOR_CHANGED: Record<string, Json> = {
+  200: json(ref('Neighbor')),
+  ...errors(400, 404, 503, ...COMMON_ERRORS),
+};
 
 const familyParam: Json = { name: 'family', in: 'path', required: true, schema: ref('Family') };
 const addressParam: Json = {
@@ -75,16 +48,6 @@ const prefixParam = (description: string, required = false): Json => ({
   description,
   schema: { type: 'string', examples: ['203.0.113.0/24'] },
 });
-
-function op(
-  role: 'read' | 'write',
-  operationId: string,
-  summary: string,
-  responses: Record<string, Json>,
-  extra: Json = {},
-): Json {
-  return { operationId, summary, 'x-role': role, ...extra, responses };
-}
 
 const neighborKeys: Record<string, Json> = {
   address: { type: 'string', description: 'IPv4 or IPv6 address; the neighbour identity' },
@@ -299,7 +262,7 @@ const paths: Record<string, Record<string, Json>> = {
       'write',
       'changeNeighbor',
       'Change a neighbour (a description-only change never resets the session)',
-      { 200: json(ref('Neighbor')), ...errors(400, 404, 503, ...COMMON_ERRORS) },
+      NEIGHBOR_CHANGED,
       {
         parameters: [addressParam],
         requestBody: { required: true, content: { 'application/json': { schema: ref('NeighborChange') } } },
@@ -314,20 +277,14 @@ const paths: Record<string, Record<string, Json>> = {
     ),
   },
   '/api/v1/neighbors/{address}/enable': {
-    post: op(
-      'write',
-      'enableNeighbor',
-      'Enable a neighbour',
-      { 200: json(ref('Neighbor')), ...errors(400, 404, 503, ...COMMON_ERRORS) },
-      { parameters: [addressParam] },
-    ),
+    post: op('write', 'enableNeighbor', 'Enable a neighbour', NEIGHBOR_CHANGED, { parameters: [addressParam] }),
   },
   '/api/v1/neighbors/{address}/disable': {
     post: op(
       'write',
       'disableNeighbor',
       'Disable a neighbour (NOTIFICATION Cease 2, administrative shutdown)',
-      { 200: json(ref('Neighbor')), ...errors(400, 404, 503, ...COMMON_ERRORS) },
+      NEIGHBOR_CHANGED,
       { parameters: [addressParam] },
     ),
   },
