@@ -442,15 +442,6 @@ export function step(state: FsmState, ev: FsmEvent, now: number, random: () => n
       break;
     }
 
-    case 'open-rejected': {
-      const c = st.find(ev.id);
-      if (!c) break;
-      const sent: { code: number; subcode: number; data?: Uint8Array } = { code: ev.code, subcode: ev.subcode };
-      if (ev.data) sent.data = ev.data;
-      st.fail(c, ev.message, sent);
-      break;
-    }
-
     case 'keepalive': {
       const c = st.find(ev.id);
       if (!c) break;
@@ -497,6 +488,8 @@ export function step(state: FsmState, ev: FsmEvent, now: number, random: () => n
       break;
     }
 
+    // An OPEN refused (RFC 4271 §6.2) or any other message error: NOTIFICATION with the given code, then down.
+    case 'open-rejected':
     case 'message-error': {
       const c = st.find(ev.id);
       if (!c) break;
