@@ -13,13 +13,16 @@
 // the peer then calls output.pull() while the socket's buffered bytes are under a high-water mark and again on
 // 'drain'. KEEPALIVEs and NOTIFICATIONs are written directly, never waiting behind the RIB's queue.
 //
-// Keeping the event loop breathing (a full table is ≈ 500 000 UPDATEs in, as many out):
-//   - input is handled in slices: the messages of a socket read are processed for at most INPUT_SLICE_MS, then
-//     the socket is paused and the rest continues from setImmediate, so twenty peers sending at once cannot
-//     hold the loop for seconds (timers, keepalives and the API run between slices; TCP pushes back meanwhile);
-//   - output is pulled from setImmediate, not from inside wakeOutput(): the wakes of every UPDATE handled in a
-//     slice coalesce into one pull, and the messages of one pump go out as one Buffer, in one write() — rather
-//     than one small write (one syscall, one TCP segment, one read at the receiver) per incoming UPDATE.
+// Keeping the event loop breathing (a full table is ≈ 500 000 UPDATEs in, as many out, times the peers):
+//   - all sessions of the process share one work queue (`work` below), run from setImmediate for at most
+//     TURN_BUDGET_MS per turn of the event loop, round robin: a step of a session reads up to INPUT_STEP
+//     messages, or pulls and writes one batch of output. Twenty peers sending (or receiving) at once therefore
+//     cost the loop one budget per turn, not twenty: timers, keepalives and the API run in between;
+//   - a 'data' event only buffers the chunk; a socket with more than INPUT_BUFFER_LIMIT bytes waiting is paused
+//     until its backlog is read, so TCP pushes back on a sender that is faster than we are;
+//   - output is pulled from the queue, not from inside wakeOutput(): the wakes of every UPDATE handled in a
+//     turn coalesce into one pull, and a pull's messages go out as one Buffer in one write() — rather than one
+//     small write (one syscall, one TCP segment, one read at the receiver) per incoming UPDATE.
 
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -103,10 +106,52 @@ export interface PeerStats {
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const DEFAULT_HIGH_WATER_MARK = 256 * 1024;
-/** Longest stretch of incoming messages handled in one go before yielding to the event loop. */
-const INPUT_SLICE_MS = 8;
-/** Messages handled between two looks at the clock. */
-const INPUT_CLOCK_EVERY = 32;
+/** Session work (input and output of every peer together) per turn of the event loop. */
+const TURN_BUDGET_MS = 8;
+/** Messages one input step handles. */
+const INPUT_STEP = 64;
+/** Buffered input above which the socket is paused. */
+const INPUT_BUFFER_LIMIT = 256 * 1024;
+/** Encoded bytes one output step pulls at most (the rest of the room is pulled by the next steps). */
+const OUTPUT_STEP_BYTES = 64 * 1024;
+
+/** A step of some session's work; returns true when it has more to do. */
+type Step = () => boolean;
+
+/**
+ * The process-wide work queue of all sessions (see the module comment): steps run round robin from one
+ * setImmediate, for at most TURN_BUDGET_MS, then the event loop turns.
+ */
+const work = {
+  queue: [] as Step[],
+  scheduled: false,
+  add(step: Step): void {
+    this.queue.push(step);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(runWork);
+    }
+  },
+};
+
+function runWork(): void {
+  work.scheduled = false;
+  const deadline = performance.now() + TURN_BUDGET_MS;
+  const q = work.queue;
+  while (q.length > 0) {
+    // One round over the steps queued now; those with more to do go to the back.
+    const n = q.length;
+    for (let i = 0; i < n; i++) {
+      const step = q.shift()!;
+      if (step()) q.push(step);
+    }
+    if (performance.now() >= deadline) break;
+  }
+  if (q.length > 0 && !work.scheduled) {
+    work.scheduled = true;
+    setImmediate(runWork);
+  }
+}
 const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 
 interface Conn {
@@ -120,8 +165,10 @@ interface Conn {
   connected: boolean;
   closing: boolean;
   waitingDrain: boolean;
-  /** The socket was paused by the input slicer; a setImmediate continues the input. */
+  /** The socket was paused because too much input is waiting. */
   inputPaused: boolean;
+  /** The input step is in the work queue. */
+  inputQueued: boolean;
   error: string | undefined;
   readonly done: Promise<void>;
 }
@@ -179,8 +226,13 @@ export class Peer implements PeerLike {
   private wakeSeq = 0;
   private outputPending = false;
   private pumping = false;
-  /** A pump is scheduled with setImmediate. */
-  private pumpScheduled = false;
+  /** The output step is in the work queue. */
+  private pumpQueued = false;
+  private readonly pumpStep: Step = () => {
+    const more = this.pump();
+    if (!more) this.pumpQueued = false;
+    return more;
+  };
 
   constructor(config: PeerConfig, handler: PeerHandler, output: OutputSource, opts: PeerOptions = {}) {
     this.config = config;
@@ -265,12 +317,9 @@ export class Peer implements PeerLike {
   wakeOutput(): void {
     this.wakeSeq++;
     this.outputPending = true;
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      this.pump();
-    });
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    work.add(this.pumpStep);
   }
 
   /** Sends ROUTE-REFRESH (RFC 2918) for a family; false when the session cannot carry one. */
@@ -471,6 +520,7 @@ export class Peer implements PeerLike {
       closing: false,
       waitingDrain: false,
       inputPaused: false,
+      inputQueued: false,
       error: undefined,
       done,
     };
@@ -480,18 +530,21 @@ export class Peer implements PeerLike {
       c.error = (err as NodeJS.ErrnoException).code ?? err.message;
     });
     socket.on('end', () => {
+      // What arrived before the close (a NOTIFICATION, say) is handled before the close itself.
+      this.readAll(c);
       // The peer closed its side. End ours too (a generic Duplex allows half-open streams).
       if (!c.closing) this.dispatch({ type: 'tcp-closed', id: c.id, ...(c.error ? { error: c.error } : {}) });
       socket.end();
     });
     socket.on('close', () => {
+      this.readAll(c);
       this.conns.delete(c.id);
       if (!c.closing) this.dispatch({ type: 'tcp-closed', id: c.id, ...(c.error ? { error: c.error } : {}) });
       resolve();
     });
     socket.on('drain', () => {
       c.waitingDrain = false;
-      if (c === this.estConn) this.pump();
+      if (c === this.estConn && this.outputPending) this.wakeOutput();
     });
     return c;
   }
@@ -584,38 +637,50 @@ export class Peer implements PeerLike {
   private onData(c: Conn, chunk: Uint8Array): void {
     if (c.closing) return;
     c.framer.push(chunk);
-    if (!c.inputPaused) this.readMessages(c);
+    if (!c.inputPaused && c.framer.buffered > INPUT_BUFFER_LIMIT) {
+      c.inputPaused = true;
+      c.socket.pause();
+    }
+    if (!c.inputQueued) {
+      c.inputQueued = true;
+      work.add(() => {
+        const more = this.readMessages(c);
+        if (!more) c.inputQueued = false;
+        return more;
+      });
+    }
   }
 
-  /** Handles the buffered messages for at most INPUT_SLICE_MS; the rest continues after the event loop turns. */
-  private readMessages(c: Conn): void {
-    const deadline = performance.now() + INPUT_SLICE_MS;
-    let n = 0;
-    while (!c.closing) {
+  /** Handles every buffered message now (the connection is closing: its last messages come first). */
+  private readAll(c: Conn): void {
+    for (let i = 0; i < 1_000_000 && this.readMessages(c); i++);
+  }
+
+  /** Handles up to INPUT_STEP buffered messages; true when more may be waiting. */
+  private readMessages(c: Conn): boolean {
+    for (let n = 0; n < INPUT_STEP; n++) {
+      if (c.closing) return false;
       let raw: Uint8Array | null;
       try {
         raw = c.framer.next();
       } catch (err) {
         this.decodeFailed(c, err);
-        return;
+        return false;
       }
-      if (!raw) break;
-      this.onMessage(c, raw);
-      if (++n % INPUT_CLOCK_EVERY === 0 && performance.now() >= deadline && c.framer.buffered > 0) {
-        // More to do: let timers, other sockets and the output run first. Pausing makes TCP push back on the
-        // sender instead of chunks piling up here.
-        if (!c.inputPaused) {
-          c.inputPaused = true;
-          c.socket.pause();
+      if (!raw) {
+        if (c.inputPaused) {
+          c.inputPaused = false;
+          c.socket.resume();
         }
-        setImmediate(() => this.readMessages(c));
-        return;
+        return false;
       }
+      this.onMessage(c, raw);
     }
-    if (c.inputPaused) {
+    if (c.inputPaused && c.framer.buffered <= INPUT_BUFFER_LIMIT / 2) {
       c.inputPaused = false;
       if (!c.closing) c.socket.resume();
     }
+    return true;
   }
 
   private onMessage(c: Conn, raw: Uint8Array): void {
@@ -711,12 +776,13 @@ export class Peer implements PeerLike {
   }
 
   /**
-   * Pulls UPDATEs from the RIB while the socket's buffer is under the high-water mark, and writes them as one
-   * Buffer (one syscall, full TCP segments). When the mark is reached, 'drain' pumps again.
+   * One output step: pulls up to OUTPUT_STEP_BYTES of UPDATEs (less when the socket's buffer is nearer its
+   * high-water mark) and writes them as one Buffer (one syscall, full TCP segments). True when more is pending
+   * and the socket can take it; when it cannot, 'drain' wakes the output again.
    */
-  private pump(): void {
+  private pump(): boolean {
     const c = this.estConn;
-    if (this.pumping || !this.outputPending || !c || c.closing || c.waitingDrain) return;
+    if (this.pumping || !this.outputPending || !c || c.closing || c.waitingDrain) return false;
     this.pumping = true;
     const s = c.socket;
     const batch: Uint8Array[] = [];
@@ -725,7 +791,7 @@ export class Peer implements PeerLike {
       // Never below the socket's own mark: write() must have returned false for 'drain' to come.
       const limit = Math.max(this.hwm, s.writableHighWaterMark);
       while (this.outputPending && !c.closing) {
-        const room = limit - s.writableLength - bytes;
+        const room = Math.min(limit - s.writableLength, OUTPUT_STEP_BYTES) - bytes;
         if (room <= 0) break;
         const seq = this.wakeSeq;
         const msgs = this.output.pull(this, room);
@@ -748,7 +814,7 @@ export class Peer implements PeerLike {
     } finally {
       this.pumping = false;
     }
-    if (batch.length === 0 || c.closing) return;
+    if (batch.length === 0 || c.closing) return false;
     for (const m of batch) {
       if (m[18] !== MessageType.UPDATE) {
         const name = messageTypeName(m[18]!);
@@ -757,7 +823,10 @@ export class Peer implements PeerLike {
     }
     const ok = s.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes));
     // write() returning false promises a 'drain'; until then nothing more is pulled.
-    if (!ok) c.waitingDrain = true;
-    else if (this.outputPending) this.wakeOutput();
+    if (!ok) {
+      c.waitingDrain = true;
+      return false;
+    }
+    return this.outputPending;
   }
 }
