@@ -8,6 +8,7 @@ import {
   FAMILY_NAMES,
   type FamilyName,
   family,
+  getPages,
   noMore,
   parse,
   positiveInt,
@@ -24,9 +25,6 @@ interface Page {
   routes: RouteView[];
   next_cursor: string | null;
 }
-
-/** Most pages --all follows (a million routes at the API's largest page is 10). */
-const MAX_PAGES = 100_000;
 
 export async function cmdRib(args: string[], help: (topic: string[]) => number): Promise<number> {
   const { values, positionals } = parse(
@@ -82,17 +80,7 @@ export async function cmdRib(args: string[], help: (topic: string[]) => number):
 
   const results: Record<string, Page> = {};
   for (const f of families) {
-    const first = await api.get<Page>(`/api/v1/rib/${f}${q.size > 0 ? `?${q}` : ''}`);
-    let cursor = first.next_cursor;
-    for (let n = 0; values.all && cursor !== null && n < MAX_PAGES; n++) {
-      const next = new URLSearchParams(q);
-      next.set('cursor', cursor);
-      const page = await api.get<Page>(`/api/v1/rib/${f}?${next}`);
-      for (const r of page.routes) first.routes.push(r);
-      cursor = page.next_cursor;
-    }
-    first.next_cursor = cursor;
-    results[f] = first;
+    results[f] = await getPages<Page>(api, `/api/v1/rib/${f}`, q, Boolean(values.all));
   }
   if (values.json) printJson(families.length === 1 ? results[families[0]!] : results);
   else print(families.map((f) => formatRoutes(f, results[f]!)).join('\n\n'));

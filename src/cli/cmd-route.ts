@@ -8,6 +8,7 @@ import {
   CLIENT_OPTIONS,
   client,
   family,
+  getPages,
   noMore,
   parse,
   positiveInt,
@@ -24,7 +25,6 @@ import { locateField, parseAsPath, parseRouteFile, type RouteBatch } from './rou
 const MAX_BATCH = 1_000_000;
 /** A batch of a million routes is validated, committed to disk and originated before the answer. */
 const WRITE_TIMEOUT_MS = 10 * 60_000;
-const MAX_PAGES = 100_000;
 
 function readBatchFile(file: string, prefixOnly: boolean): RouteBatch {
   let text: string;
@@ -202,16 +202,7 @@ export async function cmdRoute(args: string[], help: (topic: string[]) => number
     const limit = positiveInt(str(values, 'limit'), '--limit', 'route');
     if (limit !== undefined) q.set('limit', String(limit));
     type Page = { total: number; routes: InjectedJson[]; next_cursor: string | null };
-    const first = await api.get<Page>(`/api/v1/routes${q.size > 0 ? `?${q}` : ''}`);
-    let cursor = first.next_cursor;
-    for (let n = 0; values.all && cursor !== null && n < MAX_PAGES; n++) {
-      const next = new URLSearchParams(q);
-      next.set('cursor', cursor);
-      const page = await api.get<Page>(`/api/v1/routes?${next}`);
-      for (const r of page.routes) first.routes.push(r);
-      cursor = page.next_cursor;
-    }
-    first.next_cursor = cursor;
+    const first = await getPages<Page>(api, '/api/v1/routes', q, Boolean(values.all));
     if (json) printJson(first);
     else print(formatInjected(first));
     return 0;

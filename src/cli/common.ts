@@ -1,5 +1,5 @@
 // What every client command shares: option parsing with usage errors, the connection options (--api, the token,
-// --ca), families, and output helpers.
+// --ca), families, paged listings, and output helpers.
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -122,4 +122,31 @@ export function positiveInt(text: string | undefined, name: string, topic: strin
 /** Throws a usage error when more positionals were given than `max`. */
 export function noMore(positionals: string[], max: number, topic: string): void {
   if (positionals.length > max) usage(`unexpected argument "${positionals[max]}"`, topic);
+}
+
+/** Most pages --all follows (a million routes at the API's largest page is 10). */
+const MAX_PAGES = 100_000;
+
+/**
+ * GET `path` with `query`, a paged listing ({routes, next_cursor}). With `all`, follows next_cursor (at most
+ * MAX_PAGES more pages) and appends each page's routes to the first page, whose next_cursor is then where it stopped
+ * (null at the end).
+ */
+export async function getPages<P extends { routes: unknown[]; next_cursor: string | null }>(
+  api: ApiClient,
+  path: string,
+  query: URLSearchParams,
+  all: boolean,
+): Promise<P> {
+  const first = await api.get<P>(`${path}${query.size > 0 ? `?${query}` : ''}`);
+  let cursor = first.next_cursor;
+  for (let n = 0; all && cursor !== null && n < MAX_PAGES; n++) {
+    const next = new URLSearchParams(query);
+    next.set('cursor', cursor);
+    const page = await api.get<P>(`${path}?${next}`);
+    for (const r of page.routes) first.routes.push(r);
+    cursor = page.next_cursor;
+  }
+  first.next_cursor = cursor;
+  return first;
 }
