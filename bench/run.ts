@@ -22,7 +22,7 @@ import { frr } from './daemons/frr.ts';
 import { gobgp } from './daemons/gobgp.ts';
 import { openbgpd } from './daemons/openbgpd.ts';
 import { tsbgp } from './daemons/tsbgp.ts';
-import { type BenchOptions, planScenario, type RunRecord, runPlan } from './scenarios.ts';
+import { type BenchOptions, emptyRecord, planScenario, type RunRecord, runPlan } from './scenarios.ts';
 import { BENCH_DIR } from './table.ts';
 
 const MODULES: Record<string, DaemonModule> = { bird, frr, gobgp, openbgpd, tsbgp };
@@ -286,7 +286,7 @@ async function main(): Promise<number> {
     const runs: RunRecord[] = [];
     for (const n of names) {
       const mod = n === 'direct' ? null : (MODULES[n] as DaemonModule);
-      const skip = (note: string) => runs.push({ ...blank(n, versions[n] ?? ''), status: 'skipped', note });
+      const skip = (note: string) => runs.push({ ...emptyRecord(n, versions[n] ?? '', 0), status: 'skipped', note });
       if (mod && unavailable[n]) {
         skip(`not installed: ${unavailable[n]}`);
         continue;
@@ -347,25 +347,6 @@ async function main(): Promise<number> {
     }
   }
   return 0;
-}
-
-function blank(daemon: string, version: string): RunRecord {
-  return {
-    daemon,
-    version,
-    status: 'skipped',
-    wall_s: null,
-    cpu_s: null,
-    peak_rss_mb: null,
-    hwm_mb: null,
-    drops: [],
-    max_loop_delay_ms: null,
-    prefixes_per_s: null,
-    sender_cpu_s: null,
-    receiver_cpu_s: null,
-    receivers_done: 0,
-    receivers: 0,
-  };
 }
 
 main().then(

@@ -199,7 +199,8 @@ export function planScenario(n: number, o: BenchOptions): Plan {
   }
 }
 
-function emptyRecord(daemon: string, version: string, receivers: number): RunRecord {
+/** A run's record before it has results (status failed until it succeeds). */
+export function emptyRecord(daemon: string, version: string, receivers: number): RunRecord {
   return {
     daemon,
     version,
@@ -406,7 +407,9 @@ export async function runPlan(
       rec.peak_rss_mb = r1(sampler.peakMb);
       rec.hwm_mb = r1(hwmMb(processTree(sut?.pid ?? -1)));
       if (!timedOut && rec.rss_baseline_mb != null && !plan.churn) {
-        rec.bytes_per_prefix = Math.round(((sampler.peakMb - rec.rss_baseline_mb) * 2 ** 20) / (plan.expect4 + plan.expect6));
+        rec.bytes_per_prefix = Math.round(
+          ((sampler.peakMb - rec.rss_baseline_mb) * 2 ** 20) / (plan.expect4 + plan.expect6),
+        );
       }
     }
     if (sut?.maxLoopDelayMs) {
