@@ -3,6 +3,7 @@
 // request, so the daemon accepts or rejects it as a whole.
 
 import { readFileSync } from 'node:fs';
+import type { InjectedRouteView } from '../daemon/types.ts';
 import { ApiAnswerError, CliError, ExitCode, UsageError } from './client.ts';
 import {
   CLIENT_OPTIONS,
@@ -18,7 +19,7 @@ import {
   strings,
   usage,
 } from './common.ts';
-import { formatInjected, type InjectedJson } from './format.ts';
+import { formatInjected } from './format.ts';
 import { locateField, parseAsPath, parseRouteFile, type RouteBatch } from './routes-file.ts';
 
 /** The API takes at most this many routes per request; a larger file goes in several. */
@@ -201,7 +202,7 @@ export async function cmdRoute(args: string[], help: (topic: string[]) => number
     if (positionals[1] !== undefined) q.set('family', family(positionals[1], 'route'));
     const limit = positiveInt(str(values, 'limit'), '--limit', 'route');
     if (limit !== undefined) q.set('limit', String(limit));
-    type Page = { total: number; routes: InjectedJson[]; next_cursor: string | null };
+    type Page = { total: number; routes: InjectedRouteView[]; next_cursor: string | null };
     const first = await getPages<Page>(api, '/api/v1/routes', q, Boolean(values.all));
     if (json) printJson(first);
     else print(formatInjected(first));

@@ -1,6 +1,7 @@
 // Human-readable output of the CLI: plain aligned tables (no colours, so it pipes cleanly), durations,
 // and the neighbour and route tables. `--json` bypasses all of this and prints the API's JSON as is.
 
+import type { InjectedRouteView } from '../daemon/types.ts';
 import type { RouteView } from '../rib/types.ts';
 
 /** Left-aligned columns separated by two spaces; trailing spaces trimmed. */
@@ -163,21 +164,7 @@ export function formatExplain(x: ExplainJson): string {
   return parts.join('\n');
 }
 
-/** A route of GET /api/v1/routes. */
-export interface InjectedJson {
-  family: string;
-  prefix: string;
-  next_hop: string;
-  origin: string;
-  as_path: number[];
-  med: number | null;
-  local_pref: number | null;
-  communities: string[];
-  large_communities: string[];
-  ext_communities: string[];
-}
-
-export function formatInjected(page: { total: number; routes: InjectedJson[] }): string {
+export function formatInjected(page: { total: number; routes: InjectedRouteView[] }): string {
   if (page.total === 0) return 'no injected routes';
   const rows = page.routes.map((r) => [
     r.prefix,

@@ -23,6 +23,7 @@ import {
   parsePrefix,
 } from '../wire/index.ts';
 import { normalizeAddress } from './config.ts';
+import type { InjectedRouteView } from './types.ts';
 
 /** The keys a route object may have. */
 export const ROUTE_KEYS = [
@@ -45,27 +46,13 @@ export const MAX_COMMUNITIES = 500;
 
 const ORIGIN_NAMES = ['igp', 'egp', 'incomplete'] as const;
 
-/** A route as GET /api/v1/routes lists it: the route as accepted, normalised, with its family. */
-export interface InjectedRouteJson {
-  family: Family;
-  prefix: string;
-  next_hop: string;
-  origin: (typeof ORIGIN_NAMES)[number];
-  as_path: number[];
-  med: number | null;
-  local_pref: number | null;
-  communities: string[];
-  large_communities: string[];
-  ext_communities: string[];
-}
-
 /**
  * A validated injected route: what the RIB originates (one object per route: a batch may hold a million), with
  * `attributes` shared by every route of the batch with the same attribute values, and what the store keeps.
  */
 export interface InjectedRoute extends LocalRoute {
   prefixText: string;
-  /** Canonical JSON of the attributes (InjectedRouteJson without family and prefix), as stored. */
+  /** Canonical JSON of the attributes (InjectedRouteView without family and prefix), as stored. */
   attributesJson: string;
 }
 
@@ -279,8 +266,8 @@ export class RouteParser {
 }
 
 /** The GET /api/v1/routes form of a stored route. */
-export function injectedRouteJson(family: Family, prefixText: string, attributesJson: string): InjectedRouteJson {
-  const a = JSON.parse(attributesJson) as Omit<InjectedRouteJson, 'family' | 'prefix'>;
+export function injectedRouteJson(family: Family, prefixText: string, attributesJson: string): InjectedRouteView {
+  const a = JSON.parse(attributesJson) as Omit<InjectedRouteView, 'family' | 'prefix'>;
   return {
     family,
     prefix: prefixText,
