@@ -2,58 +2,13 @@
 // ExaBGP helper programs through the API (GET /api/v1/services, /services/{name}, POST …/drain, …/undrain,
 // GET /api/v1/processes). `--json` prints the API's JSON as is.
 
+import type { ProcessView } from '../daemon/processes.ts';
+import type { ServiceDetailView, ServiceView } from '../daemon/services.ts';
 import { CLIENT_OPTIONS, client, noMore, parse, print, printJson, usage } from './common.ts';
 import { formatDuration, table } from './format.ts';
 
-/** The fields of a service the tables use (docs/api.md). */
-export interface ServiceJson {
-  name: string;
-  mode: string;
-  state: string;
-  health: string;
-  announced: boolean;
-  prefixes: string[];
-  announcement: {
-    next_hop: string;
-    med: number | null;
-    local_pref: number | null;
-    as_path_prepend: number;
-    communities: string[];
-    large_communities: string[];
-  } | null;
-  overridden: { prefix: string; by: string }[];
-  drained: { file: boolean; api: boolean; since: string | null };
-  damping: { enabled: boolean; penalty: number; suppressed: boolean; reuse_at: string | null };
-  counters: { passes: number; failures: number; ok: number; not_ok: number };
-  rise: number;
-  fall: number;
-  withdraw_pending_until: string | null;
-  last_check: {
-    at: string;
-    status: string;
-    detail: string;
-    duration_ms: number;
-    results: { check: string; status: string; detail: string; duration_ms: number }[];
-  } | null;
-  history?: { at: string; from: string; to: string; announced: boolean; reason: string }[];
-  members?: ServiceJson[];
-}
-
-export interface ProcessJson {
-  name: string;
-  run: string | string[];
-  encoder: string;
-  neighbors: string[];
-  pid: number | null;
-  state: string;
-  starts: number;
-  respawns: number;
-  commands: { ok: number; error: number };
-  routes: number;
-  dropped: number;
-  last_error: string | null;
-  last_exit: { code: number | null; signal: string | null; at: string } | null;
-}
+/** A service as GET /api/v1/services lists it; GET /api/v1/services/{name} adds its history (and members). */
+type ServiceJson = ServiceView & Partial<Pick<ServiceDetailView, 'history' | 'members'>>;
 
 function ago(iso: string | null, now = Date.now()): string {
   if (iso === null) return '-';
@@ -124,7 +79,7 @@ export function formatService(s: ServiceJson, now = Date.now()): string {
   return out;
 }
 
-export function formatProcesses(list: ProcessJson[]): string {
+export function formatProcesses(list: ProcessView[]): string {
   if (list.length === 0) return 'no processes configured';
   const rows = list.map((p) => [
     p.name,
@@ -184,7 +139,7 @@ export async function cmdProcess(args: string[], help: (topic: string[]) => numb
   const sub = positionals[0] ?? 'list';
   if (sub !== 'list' && sub !== 'ls') return usage(`unknown process command "${sub}"`, 'process');
   noMore(positionals, 1, 'process');
-  const list = await client(values).get<ProcessJson[]>('/api/v1/processes');
+  const list = await client(values).get<ProcessView[]>('/api/v1/processes');
   if (values.json) printJson(list);
   else print(formatProcesses(list));
   return 0;
