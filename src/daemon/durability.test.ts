@@ -184,7 +184,12 @@ hold_time = 9
       const counts = { acked: 0, unknown: 0, unsent: 0 };
       for (const x of batches) counts[x.outcome]++;
       t.diagnostic(`batches: ${JSON.stringify(counts)}`);
-      assert.equal(counts.acked, killAfter);
+      // Answers already on their way when the SIGKILL is sent still arrive: those batches are acknowledged too, and the
+      // checks below hold them to the same rule (stored whole).
+      assert.ok(
+        counts.acked >= killAfter,
+        `${counts.acked} answered, fewer than the ${killAfter} seen before the kill`,
+      );
 
       a = await DaemonProcess.start(dir, configA, 'a.toml');
       const stored = await injected();
