@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readErrorReason } from '../daemon/config.ts';
 import { ApiError } from './errors.ts';
 
 export const ROLES = ['read', 'write'] as const;
@@ -84,9 +85,7 @@ export class TokenStore {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      throw new Error(`${path}: cannot read the tokens file: ${why}`);
+      throw new Error(`${path}: cannot read the tokens file: ${readErrorReason(e)}`);
     }
     return parseTokens(text, path);
   }
@@ -165,9 +164,7 @@ function readPem(path: string, key: string, marker: RegExp): Buffer {
   try {
     data = readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    throw new Error(`${key}: ${path}: ${why}`);
+    throw new Error(`${key}: ${path}: ${readErrorReason(e)}`);
   }
   if (!marker.test(data.toString('latin1'))) throw new Error(`${key}: ${path}: not a PEM file of the expected kind`);
   return data;

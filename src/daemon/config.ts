@@ -492,15 +492,19 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** Why a file could not be read, in words: "no such file", "permission denied", or the error's message. */
+export function readErrorReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
+}
+
 /** Reads and parses a config file; a read error is reported as the one error. */
 export function loadConfigFile(path: string): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message;
-    return { ok: false, errors: [`${path}: cannot read the config file: ${why}`] };
+    return { ok: false, errors: [`${path}: cannot read the config file: ${readErrorReason(e)}`] };
   }
   return parseConfig(text, path);
 }
