@@ -20,7 +20,7 @@ import {
   usage,
 } from './common.ts';
 import { formatInjected } from './format.ts';
-import { locateField, parseAsPath, parseRouteFile, type RouteBatch } from './routes-file.ts';
+import { locateField, parseAsPath, parseRouteFile, type RouteBatch, TEXT_KEYS } from './routes-file.ts';
 
 /** The API takes at most this many routes per request; a larger file goes in several. */
 const MAX_BATCH = 1_000_000;
@@ -97,16 +97,8 @@ export async function cmdRoute(args: string[], help: (topic: string[]) => number
   const sub = positionals[0];
   const file = str(values, 'file');
   const json = values.json === true;
-  const attrOptions = [
-    'next-hop',
-    'origin',
-    'as-path',
-    'med',
-    'local-pref',
-    'community',
-    'large-community',
-    'ext-community',
-  ];
+  // The route attribute options: the keys of a text route file, spelled the same.
+  const attrOptions = TEXT_KEYS;
 
   if (sub === 'add') {
     const api = client(values);
