@@ -48,6 +48,14 @@ const prefixParam = (description: string, required = false): Json => ({
   description,
   schema: { type: 'string', examples: ['203.0.113.0/24'] },
 });
+/** The parameters of a neighbour's Adj-RIB-In and Adj-RIB-Out listings. */
+const ADJ_RIB_PARAMS: Json[] = [
+  addressParam,
+  familyParam,
+  prefixParam('only this exact prefix'),
+  limitParam(DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
+  cursorParam,
+];
 
 const neighborKeys: Record<string, Json> = {
   address: { type: 'string', description: 'IPv4 or IPv6 address; the neighbour identity' },
@@ -327,13 +335,7 @@ const paths: Record<string, Record<string, Json>> = {
       'Paths accepted from the neighbour (its Adj-RIB-In)',
       { 200: json(ref('RoutePage')), ...errors(400, 404, ...COMMON_ERRORS) },
       {
-        parameters: [
-          addressParam,
-          familyParam,
-          prefixParam('only this exact prefix'),
-          limitParam(DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
-          cursorParam,
-        ],
+        parameters: ADJ_RIB_PARAMS,
       },
     ),
   },
@@ -344,13 +346,7 @@ const paths: Record<string, Record<string, Json>> = {
       'Routes advertised to the neighbour (its Adj-RIB-Out), as sent',
       { 200: json(ref('RoutePage')), ...errors(400, 404, ...COMMON_ERRORS) },
       {
-        parameters: [
-          addressParam,
-          familyParam,
-          prefixParam('only this exact prefix'),
-          limitParam(DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT),
-          cursorParam,
-        ],
+        parameters: ADJ_RIB_PARAMS,
       },
     ),
   },
