@@ -40,7 +40,15 @@ function harness(overrides: Record<string, unknown> = {}) {
   svc.on('check', (r) => checks.push((r.at - T0) / 1000));
   /** Advances to `s` seconds after T0. */
   const at = (s: number) => timer.advance(T0 + s * 1000 - timer.now());
-  return { timer, svc, script, files, events, checks, at };
+  /** Flaps the check once a second from +1 s to +`until` s: failed at odd seconds, ok at even ones (with `detail`). */
+  const flap = async (until: number, detail?: { ok: string; failed: string }) => {
+    for (let t = 1; t <= until; t++) {
+      const s = t % 2 === 1 ? 'failed' : 'ok';
+      script.set(s, detail?.[s]);
+      await at(t);
+    }
+  };
+  return { timer, svc, script, files, events, checks, at, flap };
 }
 
 describe('Service: rise, fall and intervals', () => {
@@ -299,12 +307,7 @@ describe('Service: flap damping', () => {
     });
     h.svc.start();
     await h.at(0);
-    let s: 'ok' | 'failed' = 'ok';
-    for (let t = 1; t <= 20; t++) {
-      s = s === 'ok' ? 'failed' : 'ok';
-      h.script.set(s);
-      await h.at(t);
-    }
+    await h.flap(20);
     const st = h.svc.status();
     assert.equal(st.damping.suppressed, true);
     assert.equal(st.damping.penalty, 3000);
@@ -319,12 +322,7 @@ describe('Service: flap damping', () => {
     const h = harness({ ...fast });
     h.svc.start();
     await h.at(0);
-    let s: 'ok' | 'failed' = 'ok';
-    for (let t = 1; t <= 20; t++) {
-      s = s === 'ok' ? 'failed' : 'ok';
-      h.script.set(s);
-      await h.at(t);
-    }
+    await h.flap(20);
     assert.equal(h.events.length, 21);
     assert.equal(h.svc.status().damping.suppressed, false);
     await h.svc.stop();
@@ -427,12 +425,7 @@ describe('Service: history and status', () => {
     const h = harness({ rise: 1, fall: 1, interval: 1, history: 3 });
     h.svc.start();
     await h.at(0);
-    let s: 'ok' | 'failed' = 'ok';
-    for (let t = 1; t <= 6; t++) {
-      s = s === 'ok' ? 'failed' : 'ok';
-      h.script.set(s, s === 'failed' ? 'ECONNREFUSED' : 'connected');
-      await h.at(t);
-    }
+    await h.flap(6, { failed: 'ECONNREFUSED', ok: 'connected' });
     const hist = h.svc.status().history;
     assert.equal(hist.length, 3);
     assert.deepEqual(
