@@ -8,7 +8,6 @@
 //     type's decoder, under varied negotiated contexts (2- and 4-octet AS, Add-Path, extended next hop, 64 KiB).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Family } from './constants.ts';
@@ -20,6 +19,7 @@ import { encodeOpen } from './open.ts';
 import { parsePrefix } from './prefix.ts';
 import { encodeRouteRefresh } from './route-refresh.ts';
 import { capabilityArb } from './test-arbitraries.ts';
+import { CAPTURED_STREAMS } from './test-fixtures.ts';
 import type { CodecContext, PathAttributes } from './types.ts';
 import { defaultCodecContext } from './types.ts';
 import { encodeEndOfRib, encodeUpdates, encodeWithdrawals } from './update.ts';
@@ -85,10 +85,7 @@ function validCorpus(): { bytes: Uint8Array; ctx: CodecContext }[] {
     for (const bytes of out) all.push({ bytes, ctx });
     out = [];
   };
-  const captured: { streams: { messages: string[] }[] } = JSON.parse(
-    readFileSync(new URL('../../test/fixtures/captured-streams.json', import.meta.url), 'utf8'),
-  );
-  for (const s of captured.streams) for (const m of s.messages) out.push(hex(m));
+  for (const s of CAPTURED_STREAMS) for (const m of s.messages) out.push(hex(m));
 
   out.push(encodeKeepalive(), encodeRouteRefresh(1, 1), encodeRouteRefresh(2, 1, 2));
   out.push(encodeNotification(3, 1, hex('0102')), encodeShutdownNotification(4, 'maintenance ✓'));

@@ -2,7 +2,6 @@
 // gives the same messages; bad headers are rejected as soon as 19 bytes are in.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { WireError } from './errors.ts';
@@ -11,6 +10,7 @@ import { encodeKeepalive } from './message.ts';
 import { encodeNotification, encodeShutdownNotification } from './notification.ts';
 import { encodeOpen } from './open.ts';
 import { encodeRouteRefresh } from './route-refresh.ts';
+import { CAPTURED_STREAMS, type CapturedStream } from './test-fixtures.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -38,17 +38,8 @@ function frame(chunks: Uint8Array[], max = 65535): string[] {
   return out;
 }
 
-interface Stream {
-  name: string;
-  chunks: string[];
-  messages: string[];
-}
-const captured: { streams: Stream[] } = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/captured-streams.json', import.meta.url), 'utf8'),
-);
-
 // A synthetic stream of every message type tsbgp encodes, including one larger than 4096 bytes.
-const synthetic: Stream = (() => {
+const synthetic: CapturedStream = (() => {
   const msgs = [
     encodeOpen({
       version: 4,
@@ -70,7 +61,7 @@ const synthetic: Stream = (() => {
   return { name: 'synthetic', chunks: [toHex(concat(msgs))], messages: all };
 })();
 
-const streams = [...captured.streams, synthetic];
+const streams = [...CAPTURED_STREAMS, synthetic];
 
 describe('Framer on fixture streams', () => {
   for (const s of streams) {

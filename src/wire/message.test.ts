@@ -11,6 +11,7 @@ import { encodeNotification, encodeShutdownNotification } from './notification.t
 import { encodeOpen } from './open.ts';
 import { formatPrefix } from './prefix.ts';
 import { encodeRouteRefresh } from './route-refresh.ts';
+import { CAPTURED_STREAMS, type CapturedStream } from './test-fixtures.ts';
 import type { BgpMessage } from './types.ts';
 import { defaultCodecContext } from './types.ts';
 
@@ -19,15 +20,7 @@ const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ctx = defaultCodecContext();
 const MARKER = 'ffffffffffffffffffffffffffffffff';
 
-interface Stream {
-  name: string;
-  chunks: string[];
-  messages: string[];
-}
-const captured: { streams: Stream[] } = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/captured-streams.json', import.meta.url), 'utf8'),
-);
-const stream = (name: string): Stream => captured.streams.find((s) => s.name === name)!;
+const stream = (name: string): CapturedStream => CAPTURED_STREAMS.find((s) => s.name === name)!;
 const bird = stream('bird-2.0.12');
 const frr = stream('frr-8.4');
 
