@@ -170,7 +170,8 @@ export function makePath(src: RouteSource, pathId: number): Path {
 // ---------------------------------------------------------------------------------------------------------------
 // The serialised form of a PathAttributes value.
 //
-//   origin u8, segment count u8, per segment: type u8, count u16, ASNs u32 each;
+//   origin u8, segment count u16 (a 65535-byte UPDATE can carry thousands of one-AS segments), per segment:
+//   type u8, count u16, ASNs u32 each;
 //   then optional fields, each a tag byte (the attribute's type code) and its value, in this order:
 //   0x04 MED u32 · 0x05 LOCAL_PREF u32 · 0x06 ATOMIC_AGGREGATE · 0x07 AGGREGATOR u32 + text ·
 //   0x08 COMMUNITIES u16 count + u32s · 0x09 ORIGINATOR_ID text · 0x0a CLUSTER_LIST u16 count + texts ·
@@ -276,7 +277,7 @@ export function sourceKey(
 function writeAttributes(a: PathAttributes, localPref: number | undefined): void {
   ensure(64);
   u8(a.origin);
-  u8(a.asPath.length);
+  u16(a.asPath.length);
   for (const seg of a.asPath) {
     ensure(8 + seg.asns.length * 4);
     u8(seg.type);
@@ -369,7 +370,7 @@ export function decodeAttributesKey(k: string): PathAttributes {
     return k.slice(p - n, p);
   };
   const origin = b() as OriginCode;
-  const nseg = b();
+  const nseg = w();
   const asPath = [];
   for (let s = 0; s < nseg; s++) {
     const type = b() as AsPathSegmentTypeCode;
