@@ -35,7 +35,7 @@ describe('API (in process)', () => {
     const { speaker, peers } = fakeSpeaker(TOML);
     await speaker.start();
     edge = peers.latest('192.0.2.2');
-    edge.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.2' });
+    edge.up();
     edge.receive(
       announce(['198.51.100.0/24', '203.0.113.0/24'], '192.0.2.2', [65001, 65002], {
         med: 5,

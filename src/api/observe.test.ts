@@ -49,8 +49,8 @@ describe('observe API (in process)', () => {
     await speaker.start();
     a = peers.latest('192.0.2.2');
     b = peers.latest('192.0.2.3');
-    a.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.2' });
-    b.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.3' });
+    a.up();
+    b.up();
     // A's full table: 50 000 prefixes in UPDATEs of 1000; B overlaps the first 300 with a shorter path + community.
     for (let i = 0; i < TABLE; i += 1000) {
       const ps: string[] = [];

@@ -81,7 +81,7 @@ async function call(app: FastifyInstance, method: string, url: string, body?: un
 
 function establish(r: Rig, address: string) {
   const p = r.peers.latest(address);
-  p.establish({ localAddress: '192.0.2.1', remoteRouterId: address });
+  p.up();
   return p;
 }
 

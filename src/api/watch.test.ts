@@ -85,7 +85,7 @@ describe('GET /api/v1/watch (real socket)', () => {
     await speaker.start();
     a = peers.latest('192.0.2.2');
     b = peers.latest('192.0.2.3');
-    a.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.2' });
+    a.up();
     app = buildApi(speaker, { watch: { queueLimit: 50, heartbeatMs: 100 } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const addr = app.server.address();
@@ -144,7 +144,7 @@ describe('GET /api/v1/watch (real socket)', () => {
 
   it('session events carry the reason; a session that goes down is reported before its routes leave', async () => {
     const w = await watch();
-    b.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.3' });
+    b.up();
     const up = await w.take(3);
     assert.deepEqual(
       up.map((e) => [e.event, (e.data as { from: string }).from, (e.data as { to: string }).to]),
@@ -174,7 +174,7 @@ describe('GET /api/v1/watch (real socket)', () => {
     const sessions = await watch('?types=session');
     a.receive(announce(['10.1.0.0/16'], '192.0.2.2', [65001]));
     a.receive(announce(['2001:db8:1::/48'], '2001:db8::2', [65001]));
-    b.establish({ localAddress: '192.0.2.1', remoteRouterId: '192.0.2.3' });
+    b.up();
     b.receive(announce(['10.3.0.0/16'], '192.0.2.3', [65003]));
     a.receive(withdraw(['10.1.0.0/16']));
 

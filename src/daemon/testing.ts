@@ -127,6 +127,14 @@ export class FakePeer implements PeerControl {
     this.handler.established(this, this.session);
   }
 
+  /**
+   * establish() as GLOBAL_TOML's speaker sees it: over its address 192.0.2.1, with the neighbour's own address as
+   * its BGP identifier.
+   */
+  up(): void {
+    this.establish({ localAddress: '192.0.2.1', remoteRouterId: this.config.address });
+  }
+
   receive(msg: UpdateMessage): void {
     this.handler.update(this, msg);
   }
