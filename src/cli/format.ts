@@ -99,28 +99,43 @@ export function formatNeighbor(n: NeighborJson): string {
   return lines.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
 }
 
-export function formatRoutes(
-  family: string,
-  result: { total: number; routes: RouteView[]; next_cursor?: string | null },
-): string {
-  if (result.total === 0) return `${family}: no routes`;
-  const rows = result.routes.map((r) => [
-    r.best ? '*>' : '* ',
-    r.prefix,
-    r.next_hop,
-    r.from,
+/** The path attributes a route table shows, as both the RIB and the injected routes have them. */
+interface RouteAttrs {
+  as_path: number[];
+  origin: string;
+  med: number | null;
+  local_pref: number | null;
+  communities: string[];
+  large_communities: string[];
+  ext_communities: string[];
+}
+
+const ATTR_HEADERS = ['AS PATH', 'ORIGIN', 'MED', 'LOCPRF', 'COMMUNITIES'];
+
+function attrCells(r: RouteAttrs): string[] {
+  return [
     r.as_path.length > 0 ? r.as_path.join(' ') : '(empty)',
     r.origin,
     r.med === null ? '' : String(r.med),
     r.local_pref === null ? '' : String(r.local_pref),
     [...r.communities, ...r.large_communities, ...r.ext_communities].join(' '),
-  ]);
+  ];
+}
+
+/** The line under a table of one page of a longer listing (empty when the page is all of it). */
+function morePages(shown: number, total: number): string {
+  return shown < total ? `\n(${shown} of ${total} shown; --all follows every page, --limit N sets the page size)` : '';
+}
+
+export function formatRoutes(
+  family: string,
+  result: { total: number; routes: RouteView[]; next_cursor?: string | null },
+): string {
+  if (result.total === 0) return `${family}: no routes`;
+  const rows = result.routes.map((r) => [r.best ? '*>' : '* ', r.prefix, r.next_hop, r.from, ...attrCells(r)]);
   let out = `${family}: ${result.total} ${result.total === 1 ? 'path' : 'paths'}\n`;
-  out += table(['', 'PREFIX', 'NEXT HOP', 'FROM', 'AS PATH', 'ORIGIN', 'MED', 'LOCPRF', 'COMMUNITIES'], rows);
-  if (result.routes.length < result.total) {
-    out += `\n(${result.routes.length} of ${result.total} shown; --all follows every page, --limit N sets the page size)`;
-  }
-  return out;
+  out += table(['', 'PREFIX', 'NEXT HOP', 'FROM', ...ATTR_HEADERS], rows);
+  return out + morePages(result.routes.length, result.total);
 }
 
 /** GET /rib/{family}/explain as `tsbgp rib --explain` prints it. */
@@ -166,21 +181,10 @@ export function formatExplain(x: ExplainJson): string {
 
 export function formatInjected(page: { total: number; routes: InjectedRouteView[] }): string {
   if (page.total === 0) return 'no injected routes';
-  const rows = page.routes.map((r) => [
-    r.prefix,
-    r.next_hop,
-    r.as_path.length > 0 ? r.as_path.join(' ') : '(empty)',
-    r.origin,
-    r.med === null ? '' : String(r.med),
-    r.local_pref === null ? '' : String(r.local_pref),
-    [...r.communities, ...r.large_communities, ...r.ext_communities].join(' '),
-  ]);
+  const rows = page.routes.map((r) => [r.prefix, r.next_hop, ...attrCells(r)]);
   let out = `${page.total} injected ${page.total === 1 ? 'route' : 'routes'}\n`;
-  out += table(['PREFIX', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'MED', 'LOCPRF', 'COMMUNITIES'], rows);
-  if (page.routes.length < page.total) {
-    out += `\n(${page.routes.length} of ${page.total} shown; --all follows every page, --limit N sets the page size)`;
-  }
-  return out;
+  out += table(['PREFIX', 'NEXT HOP', ...ATTR_HEADERS], rows);
+  return out + morePages(page.routes.length, page.total);
 }
 
 /** One watch event as a line: "12:00:01 route    ipv4-unicast 203.0.113.0/24 best from 192.0.2.2 …". */
