@@ -74,6 +74,17 @@ function many(query: Query, name: string): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/** Every value of a repeated query key through `parse`; one it throws on is a bad_request naming the key. */
+function manyParsed<T>(query: Query, name: string, parse: (text: string) => T): T[] {
+  return many(query, name).map((text) => {
+    try {
+      return parse(text);
+    } catch (e) {
+      throw new ApiError('bad_request', `${name}: ${(e as Error).message}`, name);
+    }
+  });
+}
+
 export function parseFamily(text: string): Family {
   if ((FAMILIES as readonly string[]).includes(text)) return text as Family;
   throw new ApiError('bad_family', `unknown family "${text}": expected one of ${FAMILIES.join(', ')}`, 'family');
@@ -129,26 +140,10 @@ function ribFilter(query: Query, family: Family): RibFilter {
     if (filter.prefix === undefined) throw new ApiError('bad_request', 'longer: needs ?prefix=', 'longer');
     filter.longer = true;
   }
-  const communities = many(query, 'community');
-  if (communities.length > 0) {
-    filter.communities = communities.map((c) => {
-      try {
-        return parseCommunity(c);
-      } catch (e) {
-        throw new ApiError('bad_request', `community: ${(e as Error).message}`, 'community');
-      }
-    });
-  }
-  const large = many(query, 'large_community');
-  if (large.length > 0) {
-    filter.largeCommunities = large.map((c) => {
-      try {
-        return parseLargeCommunity(c);
-      } catch (e) {
-        throw new ApiError('bad_request', `large_community: ${(e as Error).message}`, 'large_community');
-      }
-    });
-  }
+  const communities = manyParsed(query, 'community', parseCommunity);
+  if (communities.length > 0) filter.communities = communities;
+  const large = manyParsed(query, 'large_community', parseLargeCommunity);
+  if (large.length > 0) filter.largeCommunities = large;
   const asPath = single(query, 'as_path');
   if (asPath !== undefined) {
     if (asPath.length > MAX_AS_PATH_REGEX) {
