@@ -103,6 +103,10 @@ export interface RibOptions {
   schedule?: (fn: () => void) => void;
   /** The UPDATE encoder; the wire codec's by default (tests substitute a recorder). */
   encoder?: UpdateEncoder;
+  /** Share one Adj-RIB-Out and one encoded stream between peers with identical export (default true). */
+  updateGroups?: boolean;
+  /** A group member further behind than this in the group's log leaves the group (default GROUP_LAG_BYTES). */
+  groupLagBytes?: number;
 }
 
 export interface RibQueryOptions {
@@ -216,6 +220,12 @@ class PeerState implements DecisionPeer, ExportPeer {
   signalled = false;
   /** Family index the next pull starts with (round robin, so one family cannot starve the other). */
   nextFamily = 0;
+  /** The update group the peer reads its output from (its own `out` is then empty), or null. */
+  group: UpdateGroup | null = null;
+  /** Position in the group's log of the next chunk this peer sends (absolute, see UpdateGroup.start). */
+  offset = 0;
+  /** Encoded UPDATEs still to send before anything of its own: the unread part of a group's log it left. */
+  backlog: Uint8Array[] | null = null;
 
   constructor(idx: number, p: RibPeer, kind: SourceKindCode) {
     this.idx = idx;
@@ -233,6 +243,83 @@ class PeerState implements DecisionPeer, ExportPeer {
     this.routerId = p.routerId;
     this.localAddress = p.localAddress;
   }
+}
+
+/**
+ * An update group: established peers whose export is identical (same families, codec parameters, export policy
+ * inputs and next hop self; no routes of their own in the Loc-RIB, so split horizon never tells them apart; no
+ * local routes restricted to listed peers). One Adj-RIB-Out (the representative's `out`, a PeerState that is no
+ * peer, index -1) and one log of encoded UPDATEs, which each member sends at its own pace from its own offset;
+ * chunks every member has sent are dropped. A peer joins once its own initial dump is out and nothing is pending
+ * for it (then its Adj-RIB-Out equals the export of every best path, as the group's does for every prefix not in
+ * the group's dirty set, so only while that set is empty).
+ * A member leaves (takes a copy of the group's Adj-RIB-Out and dirty set, and its unread chunks as backlog) when
+ * it sends us a route, asks for a route refresh, or falls more than GROUP_LAG_BYTES behind.
+ */
+class UpdateGroup {
+  readonly key: string;
+  readonly rep: PeerState;
+  readonly members: PeerState[] = [];
+  /** Encoded UPDATEs not yet sent by every member; chunks[i] has absolute position start + i. */
+  chunks: Uint8Array[] = [];
+  /** Bytes before chunks[i] since the group began (parallel to chunks), to measure a member's lag. */
+  cum: number[] = [];
+  start = 0;
+  totalBytes = 0;
+  constructor(key: string, rep: PeerState) {
+    this.key = key;
+    this.rep = rep;
+  }
+  get end(): number {
+    return this.start + this.chunks.length;
+  }
+  append(m: Uint8Array): void {
+    this.chunks.push(m);
+    this.cum.push(this.totalBytes);
+    this.totalBytes += m.length;
+  }
+  /** Bytes of the log a member at `offset` has not sent yet. */
+  unread(offset: number): number {
+    const i = offset - this.start;
+    return i >= this.chunks.length ? 0 : this.totalBytes - this.cum[i]!;
+  }
+  /** Drops the chunks every member has sent (in batches, as splice is linear). */
+  trim(): void {
+    let min = this.end;
+    for (const m of this.members) if (m.offset < min) min = m.offset;
+    const k = min - this.start;
+    if (k <= 0 || (k < 256 && k < this.chunks.length)) return;
+    if (k === this.chunks.length) {
+      this.chunks = [];
+      this.cum = [];
+    } else {
+      this.chunks.splice(0, k);
+      this.cum.splice(0, k);
+    }
+    this.start = min;
+  }
+}
+
+/** A member further behind than this in its group's log leaves the group (the rest go on without waiting). */
+const GROUP_LAG_BYTES = 32 * 1024 * 1024;
+
+/** The identity of a peer's export: peers with the same key receive the same UPDATEs. */
+function groupKey(p: PeerState): string {
+  const c = p.codec!;
+  const sets = (x: ReadonlySet<Family>): string => [...x].sort().join(',');
+  return [
+    p.families.join(','),
+    c.asn4,
+    sets(c.addPathTx),
+    c.maxMessageSize,
+    sets(c.extendedNextHop),
+    p.ibgp,
+    p.routeReflectorClient,
+    p.kind,
+    p.localAsn,
+    p.selfIpv4,
+    p.selfIpv6,
+  ].join('|');
 }
 
 /** Announcements (grouped by source) and withdrawals of one family, gathered during one pull. */
@@ -324,6 +411,10 @@ export class Rib {
   private sweepScheduled = false;
   private readonly onBackground: (() => void) | undefined;
   private readonly schedule: (fn: () => void) => void;
+  /** Update groups by groupKey; empty when disabled. */
+  private readonly groups = new Map<string, UpdateGroup>();
+  private updateGroups: boolean;
+  private readonly groupLagBytes: number;
 
   constructor(opts: RibOptions) {
     this.localAsn = opts.localAsn;
@@ -336,6 +427,8 @@ export class Rib {
     this.onBackground = opts.onBackground;
     this.schedule = opts.schedule ?? setImmediate;
     this.encoder = opts.encoder ?? wireEncoder;
+    this.updateGroups = opts.updateGroups ?? true;
+    this.groupLagBytes = opts.groupLagBytes ?? GROUP_LAG_BYTES;
     const local = new PeerState(
       LOCAL_PEER,
       {
@@ -476,6 +569,14 @@ export class Rib {
   }
 
   private dropOut(peer: PeerState): void {
+    const g = peer.group;
+    if (g !== null) {
+      peer.group = null;
+      g.members.splice(g.members.indexOf(peer), 1);
+      if (g.members.length === 0) this.dissolve(g);
+      else g.trim();
+    }
+    peer.backlog = null;
     for (let f = 0; f < 2; f++) {
       const st = peer.out[f];
       if (st === null || st === undefined) continue;
@@ -490,6 +591,11 @@ export class Rib {
     if (i >= 0) this.established.splice(i, 1);
   }
 
+  /** The Adj-RIB-Out state a peer's output comes from: its own, or its update group's. */
+  private outOf(peer: PeerState, f: number): OutState | null | undefined {
+    return peer.group === null ? peer.out[f] : peer.group.rep.out[f];
+  }
+
   private peer(id: string): PeerState {
     const p = this.byId.get(id);
     if (p === undefined) throw new Error(`unknown peer ${id}`);
@@ -501,6 +607,8 @@ export class Rib {
 
   applyUpdate(id: string, msg: UpdateMessage): void {
     const peer = this.peer(id);
+    // A peer with routes of its own must not get them back (split horizon): it leaves its update group.
+    if (peer.group !== null && msg.announced.length > 0) this.leaveGroup(peer);
     for (const b of msg.withdrawn) {
       const f = famIndex(b.family);
       for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
@@ -572,6 +680,11 @@ export class Rib {
       key = flatString(`${key}\x00T${targets}\x00P${prepend}`);
     }
     const src = this.sources.intern(key, LOCAL_PEER, SourceKind.LOCAL, r.family, a, r.nextHop, undefined, localPref);
+    if (r.targets !== undefined && this.updateGroups) {
+      // Export now depends on the peer's id: no more update groups (rare: ExaBGP-style targeted routes).
+      this.updateGroups = false;
+      for (const g of [...this.groups.values()]) for (const m of [...g.members]) this.leaveGroup(m);
+    }
     if (restricted) {
       // A WeakMap: the entry goes with the source once the SourceTable drops it; routes without restrictions
       // (nearly all) are never looked up (localExports stays null until the first restricted route).
@@ -706,6 +819,16 @@ export class Rib {
       st.dirty.add(key);
       if (!p.signalled) this.signal(p);
     }
+    if (this.groups.size > 0) {
+      for (const g of this.groups.values()) {
+        const st = g.rep.out[f];
+        if (st === null || st === undefined) continue;
+        const r = g.rep;
+        if ((os === undefined || !this.exportable(os, r)) && (ns === undefined || !this.exportable(ns, r))) continue;
+        st.dirty.add(key);
+        for (const m of g.members) if (!m.signalled) this.signal(m);
+      }
+    }
     if (this.onBestChange !== undefined) {
       const family = FAMILY_BY_INDEX[f]!;
       let best: RouteView | null = null;
@@ -744,6 +867,9 @@ export class Rib {
   hasPending(id: string): boolean {
     const peer = this.byId.get(id);
     if (peer === undefined || !peer.established) return false;
+    if (peer.backlog !== null) return true;
+    const g = peer.group;
+    if (g !== null) return peer.offset < g.end || this.groupPending(g);
     for (const st of peer.out) {
       if (st === null || st === undefined) continue;
       if (st.dirty.size > 0 || st.dump !== null || st.resend !== null || st.eorPending) return true;
@@ -754,6 +880,7 @@ export class Rib {
   /** Route refresh received (RFC 2918): send the whole Adj-RIB-Out of the family again. */
   refreshOut(id: string, family: Family): void {
     const peer = this.peer(id);
+    if (peer.group !== null) this.leaveGroup(peer);
     const st = peer.out[famIndex(family)];
     if (!peer.established || st === null || st === undefined) return;
     st.resend = st.adjOut.entries();
@@ -767,19 +894,156 @@ export class Rib {
   pull(id: string, maxBytes: number): Uint8Array[] {
     const peer = this.byId.get(id);
     if (peer === undefined || !peer.established || peer.codec === null) return [];
-    const ctx = peer.codec;
+    if (peer.group !== null) return this.pullGrouped(peer, maxBytes);
     const out: Uint8Array[] = [];
+    let bytes = 0;
+    const backlog = peer.backlog;
+    if (backlog !== null) {
+      let i = 0;
+      while (i < backlog.length && bytes < maxBytes) {
+        const m = backlog[i++]!;
+        out.push(m);
+        bytes += m.length;
+      }
+      if (i === backlog.length) peer.backlog = null;
+      else backlog.splice(0, i);
+    }
+    if (peer.backlog === null) bytes += this.produce(peer, maxBytes - bytes, out);
+    const pending = this.hasPending(id);
+    if (out.length === 0 || !pending) peer.signalled = false;
+    if (!pending && this.updateGroups) this.joinGroup(peer);
+    return out;
+  }
+
+  /** Syncs and encodes up to about `budget` bytes of the peer's own output (both families, round robin). */
+  private produce(peer: PeerState, budget: number, out: Uint8Array[]): number {
+    const ctx = peer.codec!;
     let bytes = 0;
     const first = peer.nextFamily;
     peer.nextFamily = 1 - first;
-    for (let n = 0; n < 2 && bytes < maxBytes; n++) {
+    for (let n = 0; n < 2 && bytes < budget; n++) {
       const f = (first + n) & 1;
       const st = peer.out[f];
       if (st === null || st === undefined) continue;
-      bytes += this.pullFamily(peer, f, st, ctx, maxBytes - bytes, out);
+      bytes += this.pullFamily(peer, f, st, ctx, budget - bytes, out);
     }
-    if (out.length === 0 || !this.hasPending(id)) peer.signalled = false;
+    return bytes;
+  }
+
+  private groupPending(g: UpdateGroup): boolean {
+    for (const st of g.rep.out) if (st !== null && st !== undefined && st.dirty.size > 0) return true;
+    return false;
+  }
+
+  /** A member's pull: the group's log from its offset, extending the log when it is at the end. */
+  private pullGrouped(peer: PeerState, maxBytes: number): Uint8Array[] {
+    const g = peer.group!;
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    while (bytes < maxBytes) {
+      if (peer.offset === g.end) {
+        if (!this.groupPending(g)) break;
+        // Members too far behind leave rather than hold the log (and memory) for everyone.
+        for (const m of [...g.members]) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) this.leaveGroup(m);
+        const made: Uint8Array[] = [];
+        this.produce(g.rep, maxBytes - bytes, made);
+        for (const m of made) g.append(m);
+        continue;
+      }
+      const m = g.chunks[peer.offset - g.start]!;
+      peer.offset++;
+      out.push(m);
+      bytes += m.length;
+    }
+    g.trim();
+    if (out.length === 0 || !this.hasPending(peer.id)) peer.signalled = false;
     return out;
+  }
+
+  /** Puts a peer whose own output is all sent into the update group of its export key (a new one if none). */
+  private joinGroup(peer: PeerState): void {
+    if (peer.received[0] !== 0 || peer.received[1] !== 0 || peer.families.length === 0 || peer.codec === null) return;
+    const key = groupKey(peer);
+    const g = this.groups.get(key);
+    if (g === undefined) {
+      // The first member's Adj-RIB-Out becomes the group's.
+      const rep = new PeerState(-1, { ...peer.def, id: `\x00group:${key}` }, peer.kind);
+      rep.codec = peer.codec;
+      rep.families = peer.families;
+      rep.selfIpv4 = peer.selfIpv4;
+      rep.selfIpv6 = peer.selfIpv6;
+      rep.localAddress = peer.localAddress;
+      rep.routerId = peer.routerId;
+      rep.established = true;
+      for (let f = 0; f < 2; f++) {
+        rep.out[f] = peer.out[f] ?? null;
+        peer.out[f] = null;
+      }
+      const ng = new UpdateGroup(key, rep);
+      ng.members.push(peer);
+      peer.group = ng;
+      peer.offset = ng.end;
+      this.groups.set(key, ng);
+      return;
+    }
+    // Only while the group has nothing pending: a prefix dirty in the group may be one its Adj-RIB-Out does not
+    // hold yet while the newcomer's does, and a withdrawal before the group sends it would never reach the newcomer.
+    // The peer stays on its own and tries again the next time its output is drained.
+    if (this.groupPending(g)) return;
+    for (let f = 0; f < 2; f++) {
+      const st = peer.out[f];
+      if (st === null || st === undefined) continue;
+      for (const src of st.adjOut.values()) this.sources.release(src);
+      peer.out[f] = null;
+    }
+    g.members.push(peer);
+    peer.group = g;
+    peer.offset = g.end;
+  }
+
+  /**
+   * A member leaves its group: its Adj-RIB-Out becomes a copy of the group's (what it holds once it has sent its
+   * unread chunks, which become its backlog), with the group's dirty prefixes still to look at. The last member
+   * takes the group's state itself.
+   */
+  private leaveGroup(peer: PeerState): void {
+    const g = peer.group!;
+    peer.group = null;
+    g.members.splice(g.members.indexOf(peer), 1);
+    const unread = g.chunks.slice(peer.offset - g.start);
+    peer.backlog = unread.length > 0 ? unread : null;
+    if (g.members.length === 0) {
+      for (let f = 0; f < 2; f++) {
+        peer.out[f] = g.rep.out[f] ?? null;
+        g.rep.out[f] = null;
+      }
+      this.groups.delete(g.key);
+    } else {
+      for (let f = 0; f < 2; f++) {
+        const gs = g.rep.out[f];
+        if (gs === null || gs === undefined) continue;
+        const st = new OutState(gs.family);
+        for (const [k, src] of gs.adjOut) {
+          st.adjOut.set(k, src);
+          src.refs++;
+        }
+        for (const k of gs.dirty) st.dirty.add(k);
+        peer.out[f] = st;
+      }
+      g.trim();
+    }
+    if (this.hasPending(peer.id) && !peer.signalled) this.signal(peer);
+  }
+
+  /** Drops a group with no members left, releasing its Adj-RIB-Out. */
+  private dissolve(g: UpdateGroup): void {
+    for (let f = 0; f < 2; f++) {
+      const st = g.rep.out[f];
+      if (st === null || st === undefined) continue;
+      for (const src of st.adjOut.values()) this.sources.release(src);
+      g.rep.out[f] = null;
+    }
+    this.groups.delete(g.key);
   }
 
   private pullFamily(
@@ -946,7 +1210,7 @@ export class Rib {
    */
   adjRibOut(id: string, family: Family, q: AdjRibQuery): AdjRibPage {
     const peer = this.peer(id);
-    const st = peer.out[famIndex(family)];
+    const st = this.outOf(peer, famIndex(family));
     if (st === null || st === undefined) return { total: 0, routes: [], last: null };
     const exported = new Map<RouteSource, ExportedRoute>();
     const emit = (key: PrefixKey, out: RouteView[]): void => {
@@ -1039,7 +1303,7 @@ export class Rib {
       const family = FAMILY_BY_INDEX[f]!;
       const negotiated = peer.families.includes(family);
       if (negotiated || peer.received[f]! > 0) c.received[family] = peer.received[f]!;
-      const st = peer.out[f];
+      const st = this.outOf(peer, f);
       if (st !== null && st !== undefined) c.advertised[family] = st.adjOut.size;
     }
     return c;
@@ -1053,6 +1317,13 @@ export class Rib {
   /** Number of paths (all peers) in the family. */
   pathsIn(family: Family): number {
     return this.pathCount[famIndex(family)]!;
+  }
+
+  /** Update groups and the peers in them (for tests and metrics). */
+  groupStats(): { groups: number; members: number } {
+    let members = 0;
+    for (const g of this.groups.values()) members += g.members.length;
+    return { groups: this.groups.size, members };
   }
 
   /** Distinct interned attribute sets, and the sum of their reference counts (for tests and metrics). */
@@ -1150,7 +1421,7 @@ export class Rib {
     if (peer === undefined || !peer.established) return 0;
     let n = 0;
     for (let f = 0; f < 2; f++) {
-      const st = peer.out[f];
+      const st = this.outOf(peer, f);
       if (st === null || st === undefined) continue;
       n += st.dirty.size;
       if (st.dump !== null) n += Math.max(0, this.tables[f]!.size - st.adjOut.size);
