@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { DaemonProcess, poll, randomPort, tempDir } from '../../src/cli/process-testing.ts';
+import { DaemonProcess, poll as pollSlow, randomPort, tempDir } from '../../src/cli/process-testing.ts';
 import {
   type AnnouncedBlock,
   AttrFlag,
@@ -32,7 +32,10 @@ import {
   parsePrefix,
 } from '../../src/wire/index.ts';
 
-export { poll };
+/** process-testing's poll, every 20 ms for up to 10 s by default: loopback answers fast, and cases are many. */
+export function poll<T>(fn: () => Promise<T | undefined>, what: string, tries = 500, intervalMs = 20): Promise<T> {
+  return pollSlow(fn, what, tries, intervalMs);
+}
 
 /** The daemon's own AS in every hostile test. */
 export const LOCAL_ASN = 65000;
