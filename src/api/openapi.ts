@@ -415,7 +415,8 @@ const paths: Record<string, Record<string, Json>> = {
           {
             name: 'as_path',
             in: 'query',
-            description: 'JavaScript regular expression over the AS_PATH written as "65001 65002"',
+            description:
+              'JavaScript regular expression over the AS_PATH written as "65001 65002", run in linear time (no backreferences or lookarounds)',
             schema: { type: 'string', maxLength: 256 },
           },
           { name: 'from', in: 'query', description: 'neighbour address, or "local"', schema: { type: 'string' } },

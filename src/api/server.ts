@@ -7,6 +7,7 @@
 // Every route declares `config.role` ('read' for GET, 'write' otherwise), which the token check enforces
 // (auth.ts). docs/api.md and openapi.ts document every endpoint; a test keeps the three in step.
 
+import { setFlagsFromString } from 'node:v8';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { normalizeAddress } from '../daemon/config.ts';
 import type { DaemonApi } from '../daemon/types.ts';
@@ -26,6 +27,11 @@ export const API_PREFIX = '/api/v1';
 export { DEFAULT_RIB_LIMIT, MAX_RIB_LIMIT };
 /** Longest ?as_path= pattern accepted (a regular expression runs once per distinct attribute set). */
 export const MAX_AS_PATH_REGEX = 256;
+
+// ?as_path= patterns run on V8's linear-time engine (the `l` flag): with the default backtracking engine a pattern
+// such as ^(\d+ ?)+X$ takes exponential time on a path of a few dozen ASNs, and one GET would freeze the event loop
+// and with it every BGP session. The flag only makes `l` available; other regular expressions are unaffected.
+setFlagsFromString('--enable-experimental-regexp-engine');
 
 export interface ApiOptions {
   logger?: FastifyBaseLogger;
@@ -150,9 +156,12 @@ function ribFilter(query: Query, family: Family): RibFilter {
       throw new ApiError('bad_request', `as_path: at most ${MAX_AS_PATH_REGEX} characters`, 'as_path');
     }
     try {
-      filter.asPath = new RegExp(asPath);
+      filter.asPath = new RegExp(asPath, 'l');
     } catch (e) {
-      throw new ApiError('bad_request', `as_path: ${(e as Error).message}`, 'as_path');
+      const why = (e as Error).message.includes('linear time')
+        ? `backreferences, lookarounds and large bounded repeats are not supported (the pattern must run in linear time): ${(e as Error).message}`
+        : (e as Error).message;
+      throw new ApiError('bad_request', `as_path: ${why}`, 'as_path');
     }
   }
   const from = single(query, 'from');
