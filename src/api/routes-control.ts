@@ -106,6 +106,13 @@ function errorHandlerOf(app: FastifyInstance, limit: number) {
       reply.code(e.status).send(e.toJSON());
       return;
     }
+    // The body could not be parsed (not JSON, empty, a forbidden __proto__ key, an unsupported content type):
+    // a 400 that names the body, like every other rejected request field.
+    if (typeof err.code === 'string' && err.code.startsWith('FST_ERR_CTP_')) {
+      const e = new ApiError('bad_request', `body: ${err.message}`, 'body');
+      reply.code(e.status).send(e.toJSON());
+      return;
+    }
     return app.errorHandler(err, req, reply);
   };
 }

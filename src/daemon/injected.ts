@@ -177,16 +177,31 @@ export class RouteParser {
   private readonly byRaw = new Map<string, ParsedAttributes>();
 
   private attributesOf(o: Record<string, unknown>, at: string): ParsedAttributes {
-    const raw = JSON.stringify([
-      o.next_hop,
-      o.origin,
-      o.as_path,
-      o.med,
-      o.local_pref,
-      o.communities,
-      o.large_communities,
-      o.ext_communities,
-    ]);
+    let raw: string;
+    try {
+      raw = JSON.stringify([
+        o.next_hop,
+        o.origin,
+        o.as_path,
+        o.med,
+        o.local_pref,
+        o.communities,
+        o.large_communities,
+        o.ext_communities,
+      ]);
+    } catch {
+      // JSON.stringify overflows the stack on a value nested thousands deep (JSON.parse does not): a hostile body,
+      // and never a valid route, whose values nest two levels at most. Name the key that holds it.
+      const deep = ROUTE_KEYS.find((k) => {
+        try {
+          JSON.stringify(o[k]);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      throw new RouteInputError(`${at}${deep ?? 'body'}`, 'nested too deeply');
+    }
     let p = this.byRaw.get(raw);
     if (p === undefined) {
       p = parseAttributes(o, at);
