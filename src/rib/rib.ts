@@ -17,6 +17,9 @@
 //     for the initial dump (no copy of the keys), and one over adjOut for a route-refresh re-send.
 //   - pull() turns dirty prefixes and cursor positions into announcements grouped by exported attribute set, and
 //     withdrawals of what was advertised and no longer is, up to about maxBytes of encoded UPDATEs.
+//   - Update groups (UpdateGroup below): once a peer's initial dump is out, peers with identical export share one
+//     Adj-RIB-Out and one log of encoded UPDATEs that each reads at its own pace (twenty receivers: one encoding,
+//     one Adj-RIB-Out instead of twenty).
 //
 // Local routes (originate) belong to peer index 0 ("local") and enter the decision process like learned ones
 // (step "local-over-learned" comes after LOCAL_PREF, AS_PATH length, ORIGIN and MED; see decision.ts).
