@@ -148,6 +148,8 @@ interface NeighborEntry {
   retiring?: Set<PeerControl>;
   /** A state change waiting a moment for its reason (the Peer reports the down reason just after the change). */
   pendingSession?: SessionEvent | null;
+  /** The session's local address, normalised (set when it comes up): a next hop naming it is refused. */
+  localNextHop?: string;
 }
 
 interface PeerCounters {
@@ -782,19 +784,48 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
       routerId: ipv4ToNumber(session.remoteRouterId) ?? 0,
     });
     e.ribUp = true;
+    e.localNextHop = normalizeAddress(session.localAddress) ?? session.localAddress;
     this.wakePending();
     if (this.processManager.size > 0) this.processManager.notifyState(this.identity(e), 'up');
   }
 
-  update(peer: PeerLike, msg: UpdateMessage): void {
+  update(peer: PeerLike, received: UpdateMessage): void {
     const e = this.entryOf(peer);
     if (!e?.ribUp) return;
-    if (msg.errors.length > 0) {
-      e.log.warn({ errors: msg.errors.map((x) => `${x.action}: ${x.message}`) }, 'UPDATE with errors (RFC 7606)');
+    if (received.errors.length > 0) {
+      e.log.warn({ errors: received.errors.map((x) => `${x.action}: ${x.message}`) }, 'UPDATE with errors (RFC 7606)');
     }
+    const msg = this.screen(e, peer.session?.families, received);
     this.table.applyUpdate(e.config.address, msg);
     if (this.processManager.receiveUpdates) this.processManager.notifyUpdate(this.identity(e), msg);
     this.wakePending();
+  }
+
+  /**
+   * What of an UPDATE the session may bring in. RFC 4760 §6: routes of an AFI/SAFI the two OPENs did not both
+   * advertise are ignored (as BIRD, FRR and GoBGP do) — else a neighbour configured for IPv4 only could inject IPv6
+   * routes. RFC 4271 §6.3: a next hop that is the receiving speaker's own address is semantically incorrect; the
+   * route is ignored (treated as withdrawn) and the session stays up. The common UPDATE passes through untouched.
+   */
+  private screen(e: NeighborEntry, families: readonly Family[] | undefined, msg: UpdateMessage): UpdateMessage {
+    if (families === undefined) return msg;
+    let clean = true;
+    for (const b of msg.withdrawn) if (!families.includes(b.family)) clean = false;
+    for (const b of msg.announced) if (!families.includes(b.family) || b.nextHop === e.localNextHop) clean = false;
+    if (clean) return msg;
+    const withdrawn = msg.withdrawn.filter((b) => families.includes(b.family));
+    const announced = [];
+    for (const b of msg.announced) {
+      if (!families.includes(b.family)) {
+        e.log.warn({ family: b.family, prefixes: b.prefixes.length }, 'UPDATE for a family not negotiated: ignored');
+      } else if (b.nextHop === e.localNextHop) {
+        e.log.warn({ nextHop: b.nextHop, prefixes: b.prefixes.length }, 'next hop is our own address: route ignored');
+        withdrawn.push({ family: b.family, prefixes: b.prefixes, pathIds: b.pathIds });
+      } else {
+        announced.push(b);
+      }
+    }
+    return { ...msg, withdrawn, announced };
   }
 
   routeRefresh(peer: PeerLike, msg: RouteRefreshMessage): void {

@@ -329,6 +329,15 @@ function decodeAsPathAttr(st: AttrDecodeState, v: number, len: number): WireErro
   // RFC 7606 §7.2; 2-octet AS numbers until both sides advertised the capability (RFC 6793 §4.2.1).
   const segs = decodeAsPath(st.buf, v, v + len, st.ctx.asn4 ? 4 : 2);
   if (typeof segs === 'string') return st.error(TAW, S.MALFORMED_AS_PATH, segs, false);
+  // RFC 5065 §5.3: confederation segments from a neighbour outside our confederation (tsbgp is in none, so any
+  // external peer) make the AS_PATH malformed, which RFC 7606 §7.2 handles as treat-as-withdraw.
+  if (st.ctx.ebgp) {
+    for (const seg of segs) {
+      if (seg.type === AsPathSegmentType.AS_CONFED_SEQUENCE || seg.type === AsPathSegmentType.AS_CONFED_SET) {
+        return st.error(TAW, S.MALFORMED_AS_PATH, 'AS_PATH confederation segment from an external peer', false);
+      }
+    }
+  }
   st.attrs.asPath = segs;
   st.hasAsPath = true;
   return null;

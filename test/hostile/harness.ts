@@ -257,7 +257,7 @@ export function nlri4(prefixes: readonly string[]): Uint8Array {
 }
 
 /** An UPDATE with raw withdrawn routes, attribute block and NLRI. */
-export function rawUpdate(attrs: Uint8Array, nlri: Uint8Array, withdrawn = new Uint8Array(0)): Uint8Array {
+export function rawUpdate(attrs: Uint8Array, nlri: Uint8Array, withdrawn: Uint8Array = new Uint8Array(0)): Uint8Array {
   return message(MessageType.UPDATE, concat([u16(withdrawn.length), withdrawn, u16(attrs.length), attrs, nlri]));
 }
 

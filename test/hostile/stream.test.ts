@@ -14,6 +14,9 @@ import {
   CapabilityCode,
   defaultCodecContext,
   encodeKeepalive,
+  encodeNotification,
+  encodeOpen,
+  encodeRouteRefresh,
   encodeWithdrawals,
   MessageType,
   type PathAttributes,
@@ -26,6 +29,7 @@ import {
   basicAttrs,
   concat,
   fdCount,
+  GOOD_PREFIXES,
   GoodNeighbor,
   type HostileDaemon,
   isAlive,
@@ -309,6 +313,9 @@ describe('hostile: byte streams and connections', () => {
 
   it('as many communities as fit a 4096-byte UPDATE (1011): installed; the good neighbour still gets later routes', async () => {
     const a = await attacker();
+    // A small version first: the good neighbour has it, and must not keep it once the big one replaces it.
+    await a.sendAll(announce(['10.205.0.1/32'], { origin: 0, asPath: [{ type: 2, asns: [65002] }] }, '192.0.2.1'));
+    await poll(async () => good.client.route('10.205.0.1/32'), 'the small version at the good neighbour');
     const comms: Uint8Array[] = [];
     for (let i = 0; i < 1011; i++) comms.push(u32(((65002 << 16) | i) >>> 0));
     const attrs = concat([basicAttrs([65002]), attr(AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE, 8, concat(comms))]);
@@ -318,11 +325,10 @@ describe('hostile: byte streams and connections', () => {
     const p = await poll(async () => (await ribPaths(hd, '10.205.0.1/32', EVIL))[0], 'the route');
     assert.equal(p.communities.length, 1011);
     // With our AS prepended the route no longer fits a 4096-byte UPDATE to the good neighbour: it cannot be sent
-    // there. Whatever the daemon does about it, later routes must still reach the good neighbour.
+    // there, so the small version is withdrawn, and later routes still reach the good neighbour.
     await a.sendAll(announce(['10.205.1.0/24'], { origin: 0, asPath: [{ type: 2, asns: [65002] }] }, '192.0.2.1'));
     await poll(async () => good.client.route('10.205.1.0/24'), 'a later route at the good neighbour');
-    const sent = good.client.route('10.205.0.1/32');
-    if (sent) assert.equal(sent.attributes?.communities?.length, 1011, 'sent whole or not at all');
+    assert.equal(good.client.route('10.205.0.1/32'), undefined, 'the stale small version was withdrawn');
     await barrier(a, 2);
     await done(a, '1011 communities');
   });
@@ -416,6 +422,153 @@ describe('hostile: byte streams and connections', () => {
     assert.ok(resets > 0 && resets < blocks.length, `both outcomes seen (${resets} resets of ${blocks.length})`);
     if (a) await done(a, 'garbage attributes');
     await good.check('garbage attributes');
+  });
+
+  it('FSM errors (RFC 6608) and a wrong AS: 5/1, 5/2, 5/3, 2/2', async () => {
+    const a = await connect(EVIL);
+    await a.write(encodeKeepalive());
+    assert.deepEqual(await codeOf(a), [5, 1], 'KEEPALIVE in OpenSent');
+    await done(a, 'KEEPALIVE before OPEN');
+
+    const b = await connect(EVIL);
+    await b.sendOpen(EVIL_OPEN);
+    await b.waitFor((m) => m.type === 'open', "the daemon's OPEN");
+    await b.write(rawUpdate(basicAttrs([65002]), nlri4(['10.210.0.0/24'])));
+    assert.deepEqual(await codeOf(b), [5, 2], 'UPDATE in OpenConfirm');
+    await done(b, 'UPDATE in OpenConfirm');
+
+    const c = await attacker();
+    await c.write(openMessage(EVIL_OPEN));
+    assert.deepEqual(await codeOf(c), [5, 3], 'OPEN in Established');
+    await done(c, 'OPEN in Established');
+
+    const d = await connect(EVIL);
+    await d.sendOpen({ ...EVIL_OPEN, asn: 65099 });
+    assert.deepEqual(await codeOf(d), [2, 2], 'Bad Peer AS');
+    await done(d, 'wrong AS');
+  });
+
+  it('a neighbour that goes silent after its OPEN, or once Established, is dropped by the hold timer (4/0)', async () => {
+    // Hold time 3 (the smallest allowed, RFC 4271 §4.2), so the hold timer runs out within the test.
+    const quiet = { ...EVIL_OPEN, holdTime: 3 };
+    const a = await connect(EVIL);
+    await a.sendOpen(quiet);
+    await a.waitFor((m) => m.type === 'open', "the daemon's OPEN");
+    const b = await connect(STORM);
+    await b.establish({ asn: 65003, routerId: '10.90.2.23', holdTime: 3 });
+    const [na, nb] = await Promise.all([a.waitNotification(8000), b.waitNotification(8000)]);
+    assert.deepEqual([na.code, na.subcode], [4, 0], 'in OpenConfirm');
+    assert.deepEqual([nb.code, nb.subcode], [4, 0], 'in Established');
+    assert.ok(await a.waitClosed(5000));
+    assert.ok(await b.waitClosed(5000));
+    assert.ok(b.keepalives >= 2, 'the daemon kept its own KEEPALIVEs going meanwhile');
+    await done(a, 'silent after OPEN');
+  });
+
+  it('routes of a family the session did not negotiate are ignored (RFC 4760 §6)', async () => {
+    const route = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }] };
+    const onlyV4 = await connect(EVIL);
+    await onlyV4.write(
+      openWith(EVIL_OPEN, [
+        { kind: 'multiprotocol', afi: 1, safi: 1 },
+        { kind: 'four-octet-as', asn: 65002 },
+      ]),
+    );
+    await onlyV4.waitFor((m) => m.type === 'open', "the daemon's OPEN");
+    await onlyV4.write(encodeKeepalive());
+    await onlyV4.waitFor((m) => m.type === 'keepalive', "the daemon's KEEPALIVE");
+    await onlyV4.sendAll(announce(['2001:db8:99::/48'], route, '2001:db8::1'));
+    await onlyV4.sendAll(announce(['10.211.0.0/24'], route, '192.0.2.1'));
+    await poll(async () => ((await ribPaths(hd, '10.211.0.0/24', EVIL)).length > 0 ? true : undefined), 'IPv4 route');
+    assert.deepEqual(await ribPaths(hd, '2001:db8:99::/48'), [], 'the IPv6 route of an IPv4-only session');
+    await done(onlyV4, 'IPv6 on an IPv4-only session');
+
+    const onlyV6 = await connect(EVIL);
+    await onlyV6.write(
+      openWith(EVIL_OPEN, [
+        { kind: 'multiprotocol', afi: 2, safi: 1 },
+        { kind: 'four-octet-as', asn: 65002 },
+      ]),
+    );
+    await onlyV6.waitFor((m) => m.type === 'open', "the daemon's OPEN");
+    await onlyV6.write(encodeKeepalive());
+    await onlyV6.waitFor((m) => m.type === 'keepalive', "the daemon's KEEPALIVE");
+    await onlyV6.sendAll(announce(['10.211.1.0/24'], route, '192.0.2.1'));
+    await onlyV6.sendAll(announce(['2001:db8:98::/48'], route, '2001:db8::1'));
+    await poll(async () => ((await ribPaths(hd, '2001:db8:98::/48', EVIL)).length > 0 ? true : undefined), 'v6 route');
+    assert.deepEqual(await ribPaths(hd, '10.211.1.0/24'), [], 'the IPv4 route of an IPv6-only session');
+    await done(onlyV6, 'IPv4 on an IPv6-only session');
+  });
+
+  it("a NEXT_HOP that is the daemon's own address: the route is ignored, an earlier one withdrawn (RFC 4271 §6.3)", async () => {
+    const a = await attacker();
+    await a.write(rawUpdate(basicAttrs([65002]), nlri4(['10.212.0.0/24'])));
+    await poll(async () => ((await ribPaths(hd, '10.212.0.0/24', EVIL)).length > 0 ? true : undefined), 'route');
+    await a.write(rawUpdate(basicAttrs([65002], HOST), nlri4(['10.212.0.0/24'])));
+    await barrier(a, 5);
+    assert.deepEqual(await ribPaths(hd, '10.212.0.0/24'), []);
+    await done(a, 'own address as next hop');
+  });
+
+  it('AS_CONFED segments from an external neighbour are a malformed AS_PATH: treat-as-withdraw (RFC 5065 §5.3)', async () => {
+    const a = await attacker();
+    await a.write(rawUpdate(basicAttrs([65002]), nlri4(['10.213.0.0/24'])));
+    await poll(async () => ((await ribPaths(hd, '10.213.0.0/24', EVIL)).length > 0 ? true : undefined), 'route');
+    const confed = concat([Uint8Array.of(3, 1), u32(65050), Uint8Array.of(2, 1), u32(65002)]);
+    const attrs = concat([
+      attr(AttrFlag.TRANSITIVE, 1, Uint8Array.of(0)),
+      attr(AttrFlag.TRANSITIVE, 2, confed),
+      attr(AttrFlag.TRANSITIVE, 3, Uint8Array.of(192, 0, 2, 1)),
+    ]);
+    await a.write(rawUpdate(attrs, nlri4(['10.213.0.0/24'])));
+    await barrier(a, 6);
+    assert.deepEqual(await ribPaths(hd, '10.213.0.0/24'), []);
+    await done(a, 'confederation segments');
+  });
+
+  it('NLRI with host bits set are stored canonically; a prefix repeated 700 times in one UPDATE is one route', async () => {
+    const a = await attacker();
+    // 10.214.1.0/23 on the wire: the host bit (bit 24) set in the last byte.
+    await a.write(rawUpdate(basicAttrs([65002]), Uint8Array.of(23, 10, 214, 1)));
+    const p = await poll(async () => (await ribPaths(hd, '10.214.0.0/23', EVIL))[0], 'the canonical prefix');
+    assert.equal(p.prefix, '10.214.0.0/23');
+    await a.write(rawUpdate(basicAttrs([65002]), nlri4(new Array(700).fill('10.214.8.0/24'))));
+    await poll(async () => ((await ribPaths(hd, '10.214.8.0/24', EVIL)).length === 1 ? true : undefined), 'one route');
+    // Withdrawn by its canonical form.
+    await a.write(rawUpdate(new Uint8Array(0), new Uint8Array(0), nlri4(['10.214.0.0/23'])));
+    await poll(async () => ((await ribPaths(hd, '10.214.0.0/23')).length === 0 ? true : undefined), 'withdrawn');
+    await done(a, 'host bits and repeats');
+  });
+
+  it('3000 ROUTE-REFRESH requests, an unknown AFI and an unknown subtype: the session stays up', async () => {
+    const a = await attacker();
+    const rr = encodeRouteRefresh(1, 1, 0);
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 3000; i++) parts.push(rr);
+    parts.push(encodeRouteRefresh(99, 99, 0), encodeRouteRefresh(1, 1, 7), encodeRouteRefresh(2, 128, 0));
+    await a.write(concat(parts));
+    await barrier(a, 7);
+    // The daemon answered with its Adj-RIB-Out (the good neighbour's routes), as often as it chose to.
+    await poll(async () => (a.route(GOOD_PREFIXES[0]!) ? true : undefined), 'the refreshed routes');
+    assert.deepEqual(a.violations, []);
+    await done(a, 'ROUTE-REFRESH storm');
+  });
+
+  it('odd NOTIFICATIONs from the attacker (4000 data bytes, a broken shutdown text, code 99) end only its session', async () => {
+    for (const n of [
+      encodeNotification(6, 2, new Uint8Array(4000).fill(0x1b)),
+      encodeNotification(6, 2, Uint8Array.of(200, 0x41, 0x1b, 0x0a)),
+      encodeNotification(6, 4, concat([Uint8Array.of(12), Buffer.from('\u001b[2J\u0000evil\n\r')])),
+      encodeNotification(99, 99),
+    ]) {
+      const a = await attacker();
+      await a.write(n);
+      assert.ok(await a.waitClosed(5000), 'the daemon closed the session');
+      await notEstablished(EVIL);
+      const nb = await neighbor(hd, EVIL);
+      assert.equal(typeof nb.last_error, 'string');
+      await done(a, 'an odd NOTIFICATION');
+    }
   });
 
   it('a connection from an unconfigured address: Cease 5, and closed even if the stranger never closes', async () => {
@@ -556,6 +709,17 @@ describe('hostile: byte streams and connections', () => {
     assert.deepEqual(good.client.violations, []);
   });
 });
+
+/** The code and subcode of the daemon's NOTIFICATION on `c`. */
+async function codeOf(c: BgpClient): Promise<[number, number]> {
+  const n = await c.waitNotification();
+  return [n.code, n.subcode];
+}
+
+/** An OPEN with exactly these capabilities. */
+function openWith(o: { asn: number; routerId: string }, capabilities: Capability[]): Uint8Array {
+  return encodeOpen({ version: 4, myAs: o.asn, holdTime: 90, routerId: o.routerId, capabilities });
+}
 
 function u16hex(n: number): string {
   return Buffer.from(u16(n)).toString('hex');
