@@ -546,6 +546,10 @@ function crossChecks(doc: unknown): string[] {
     if (addr) {
       const b = parseIP(addr)!;
       if (b.every((x) => x === 0)) errors.push(`neighbors[${i}].address: the unspecified address cannot be a neighbor`);
+      // BGP runs over a TCP connection (RFC 4271 §2): a multicast or the broadcast address cannot be the other end.
+      else if (b.length === 4 ? b[0]! >= 224 : b[0] === 0xff) {
+        errors.push(`neighbors[${i}].address: ${addr} is not a unicast address`);
+      }
       const prev = byAddress.get(addr);
       if (prev !== undefined) errors.push(`neighbors[${i}].address: ${addr} is already neighbors[${prev}]`);
       else byAddress.set(addr, i);

@@ -7,7 +7,6 @@
 // Loopback addresses 127.0.90.30-39 belong to this file.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import {
   apiGet,
@@ -19,6 +18,7 @@ import {
   rawHttp,
   rssBytes,
   startDaemon,
+  streamUntilAnswered,
 } from './harness.ts';
 
 const HOST = '127.0.90.30';
@@ -203,6 +203,10 @@ describe('hostile: the HTTP API', () => {
       ['address', ''],
       ['address', '127.0.90.33/32'],
       ['address', '../../etc'],
+      ['address', '0.0.0.0'],
+      ['address', '224.0.0.1'],
+      ['address', '255.255.255.255'],
+      ['address', 'ff02::1'],
       ['asn', '65033'],
       ['asn', 0],
       ['asn', -1],
@@ -332,58 +336,20 @@ describe('hostile: the HTTP API', () => {
     assert.equal(n.status, 413);
 
     // A Content-Length far beyond the limit is refused before the body is read.
-    const lie = await new Promise<number>((resolve, reject) => {
-      const req = http.request({
-        host: hd.host,
-        port: hd.port + 1,
-        method: 'POST',
-        path: '/api/v1/routes',
-        headers: { 'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024 * 1024) },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', (err) => reject(err));
-      req.write('{"routes": [');
-    });
-    assert.equal(lie, 413);
+    const head = (extra: string) =>
+      `POST /api/v1/routes HTTP/1.1\r\nHost: ${hd.host}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+    const lie = await streamUntilAnswered(hd, `${head(`Content-Length: ${10 * 1024 ** 3}\r\n`)}{"routes": [`, ' ', 0);
+    assert.equal(lie.status, 413);
 
-    // Chunked, with no length: the server must stop at the limit, not buffer whatever comes.
-    const chunked = await new Promise<number>((resolve, reject) => {
-      const req = http.request({
-        host: hd.host,
-        port: hd.port + 1,
-        method: 'POST',
-        path: '/api/v1/routes',
-        headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
-      });
-      let sent = 0;
-      let answered = false;
-      req.on('response', (res) => {
-        answered = true;
-        res.resume();
-        resolve(res.statusCode ?? 0);
-        req.destroy();
-      });
-      req.on('error', (err) => (answered ? undefined : reject(err)));
-      const chunk = `${'{"prefix": "10.0.0.0/8"}, '.repeat(4000)}`;
-      req.write('{"routes": [');
-      const pump = () => {
-        // Up to 8 × the limit, then give up: the answer must have come long before.
-        while (!answered && sent < 8 * BODY_LIMIT) {
-          sent += chunk.length;
-          if (!req.write(chunk)) {
-            req.once('drain', pump);
-            return;
-          }
-        }
-        if (!answered) req.end(']}');
-      };
-      pump();
-    });
-    assert.equal(chunked, 413);
+    // Chunked, with no length: the server must stop at the limit, not buffer whatever comes. It answers 413, or
+    // resets the connection with our surplus unread, long before 8 × the limit has been sent.
+    const piece = '{"prefix": "10.0.0.0/8"}, '.repeat(4000);
+    const chunk = `${piece.length.toString(16)}\r\n${piece}\r\n`;
+    const chunked = await streamUntilAnswered(hd, head('Transfer-Encoding: chunked\r\n'), chunk, 8 * BODY_LIMIT);
+    assert.ok(
+      chunked.status === 413 || (chunked.status === 0 && chunked.sent < 8 * BODY_LIMIT),
+      `chunked: ${JSON.stringify(chunked)}`,
+    );
     await unchanged('oversized bodies');
   });
 
@@ -513,6 +479,32 @@ describe('hostile: the HTTP API', () => {
     assert.equal(del.status, 200, del.body);
     await poll(async () => ((await snapshot()) === before0 ? true : undefined), 'the state as before');
     await good.moreKeepalives(1);
+  });
+
+  it("an injected route too large for a 4096-byte UPDATE does not hold up the good neighbour's other routes", async () => {
+    const big = {
+      prefix: '198.51.100.0/24',
+      as_path: Array.from({ length: 255 }, (_, i) => 65100 + i),
+      communities: Array.from({ length: 500 }, (_, i) => `65000:${i}`),
+      large_communities: Array.from({ length: 500 }, (_, i) => `65000:${i}:1`),
+      ext_communities: Array.from({ length: 500 }, (_, i) => `rt:65000:${i}`),
+    };
+    const a = await rawHttp(hd, 'POST', '/api/v1/routes', JSON.stringify(big));
+    assert.ok(a.status === 200 || a.status === 400, a.body.slice(0, 300));
+    const b = await rawHttp(hd, 'POST', '/api/v1/routes', JSON.stringify({ prefix: '192.0.2.0/24' }));
+    assert.equal(b.status, 200, b.body);
+    await poll(async () => good.client.route('192.0.2.0/24'), 'the later route at the good neighbour');
+    assert.equal(good.client.route('198.51.100.0/24'), undefined, 'the oversized route is not sent');
+    assert.deepEqual(good.client.violations, []);
+    const del = await rawHttp(
+      hd,
+      'DELETE',
+      '/api/v1/routes',
+      JSON.stringify({ prefixes: ['198.51.100.0/24', '192.0.2.0/24'] }),
+    );
+    assert.equal(del.status, 200, del.body);
+    await poll(async () => ((await snapshot()) === before0 ? true : undefined), 'the state as before');
+    await good.check('an oversized injected route');
   });
 
   it('afterwards: alive, RSS < 1 GB, health answers, the good session still gets KEEPALIVEs', async () => {

@@ -159,6 +159,52 @@ export function rawHttp(
   });
 }
 
+/**
+ * Sends a raw HTTP request head, then `chunk` over and over (up to `maxBytes`) until the server answers or closes;
+ * resolves with the answer's status code (0 when the server closed without one: a reset can overtake the answer
+ * when the server closes with our bytes unread) and how many body bytes were written by then. Write errors after the
+ * server stopped reading (EPIPE, ECONNRESET) are expected and ignored.
+ */
+export function streamUntilAnswered(
+  hd: HostileDaemon,
+  head: string,
+  chunk: string,
+  maxBytes: number,
+): Promise<{ status: number; sent: number }> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: hd.host, port: hd.port + 1 });
+    let answer = '';
+    let done = false;
+    let sent = 0;
+    const finish = (status: number) => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      resolve({ status, sent });
+    };
+    s.on('error', () => {});
+    s.on('data', (d: Buffer) => {
+      answer += d.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(answer);
+      if (m) finish(Number(m[1]));
+    });
+    s.on('close', () => finish(0));
+    s.once('connect', () => {
+      s.write(head);
+      const pump = () => {
+        while (!done && sent < maxBytes) {
+          sent += chunk.length;
+          if (!s.write(chunk)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+  });
+}
+
 export async function apiGet<T>(hd: HostileDaemon, path: string): Promise<T> {
   const a = await rawHttp(hd, 'GET', path);
   if (a.status !== 200) throw new Error(`GET ${path}: ${a.status} ${a.body}`);
