@@ -571,13 +571,45 @@ describe('hostile: byte streams and connections', () => {
     }
   });
 
-  it('a connection from an unconfigured address: Cease 5, and closed even if the stranger never closes', async () => {
+  it('a connection from an unconfigured address: Cease 5; a stranger that never closes, or keeps talking, is cut off', async () => {
     const s = await connect(STRANGER);
     const n = await s.waitNotification();
     assert.deepEqual([n.code, n.subcode], [6, 5]);
-    // We keep our side open and say nothing: the daemon must not keep the socket (its idle timeout is 5 s).
-    assert.ok(await s.waitClosed(8000), 'the daemon dropped the stranger');
+    assert.ok(await s.waitClosed(8000));
     assert.equal(s.received.length, 1, 'nothing but the NOTIFICATION');
+
+    // allowHalfOpen: the daemon's FIN does not close our side, so only the daemon can end these connections. Twenty
+    // stay silent (we cannot see the daemon drop them: its FIN came first; its descriptors tell), one streams garbage.
+    const fds = fdCount(hd.pid);
+    const silent: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      const sock = net.connect({ host: hd.host, port: hd.port, localAddress: STRANGER, allowHalfOpen: true });
+      sock.on('error', () => {});
+      sock.resume();
+      silent.push(sock);
+    }
+    const talker = await new Promise<{ closedAfterMs: number; notification: string }>((resolve) => {
+      const t0 = Date.now();
+      const sock = net.connect({ host: hd.host, port: hd.port, localAddress: STRANGER, allowHalfOpen: true });
+      let got = '';
+      let timer: NodeJS.Timeout | undefined;
+      sock.on('error', () => {});
+      sock.on('data', (d: Buffer) => {
+        got += d.toString('hex');
+      });
+      sock.once('connect', () => {
+        timer = setInterval(() => sock.write(Buffer.alloc(4096, 0x41)), 10);
+      });
+      sock.on('close', () => {
+        clearInterval(timer);
+        resolve({ closedAfterMs: Date.now() - t0, notification: got.slice(36, 42) });
+      });
+    });
+    // 03 06 05: NOTIFICATION, Cease, Connection Rejected (RFC 4486).
+    assert.equal(talker.notification, '030605');
+    assert.ok(talker.closedAfterMs < 10_000, `the talking stranger was dropped after ${talker.closedAfterMs} ms`);
+    await poll(async () => (fdCount(hd.pid) <= fds + 1 ? true : undefined), 'the silent strangers dropped', 500, 20);
+    for (const sock of silent) sock.destroy();
   });
 
   it('50 silent strangers at once are all refused and dropped', async () => {
