@@ -445,6 +445,23 @@ describe('hostile: the HTTP API', () => {
       ['/api/v1/rib/ipv4-unicast?constructor=x', 'constructor'],
       ['/api/v1/neighbors?x=1', 'x'],
       ['/api/v1/health?verbose=1', 'verbose'],
+      // Values of the wrong shape.
+      ['/api/v1/rib/ipv4-unicast?limit=0', 'limit'],
+      ['/api/v1/rib/ipv4-unicast?limit=-1', 'limit'],
+      ['/api/v1/rib/ipv4-unicast?limit=1e3', 'limit'],
+      ['/api/v1/rib/ipv4-unicast?limit=99999999999999999999', 'limit'],
+      ['/api/v1/rib/ipv4-unicast?cursor=%00', 'cursor'],
+      [`/api/v1/rib/ipv4-unicast?cursor=${'A'.repeat(5000)}`, 'cursor'],
+      ['/api/v1/rib/ipv4-unicast?cursor=MTAuMC4wLjAvOA', 'cursor'],
+      ['/api/v1/rib/ipv4-unicast?prefix=2001:db8::/32', 'prefix'],
+      ['/api/v1/rib/ipv4-unicast?prefix=%00', 'prefix'],
+      ['/api/v1/rib/ipv4-unicast?community=x', 'community'],
+      ['/api/v1/rib/ipv4-unicast?from=..%2F', 'from'],
+      ['/api/v1/rib/ipv4-unicast?as_path=(', 'as_path'],
+      [`/api/v1/rib/ipv4-unicast?as_path=${'a'.repeat(300)}`, 'as_path'],
+      ['/api/v1/routes?limit=0', 'limit'],
+      ['/api/v1/routes?cursor=!!', 'cursor'],
+      [`/api/v1/neighbors/${GOOD}/adj-rib-in/ipv4-unicast?cursor=%2F%2F`, 'cursor'],
     ];
     for (const [path, field] of cases) {
       const a = await rawHttp(hd, 'GET', path);
@@ -452,6 +469,28 @@ describe('hostile: the HTTP API', () => {
       assert.equal(errorOf(a).field, field, `${path}: ${a.body}`);
     }
     await unchanged('repeated query parameters');
+  });
+
+  it('HTTP-level abuse: oversized headers, a bogus method, duplicate Content-Length — refused, daemon unaffected', async () => {
+    const big = await rawHttp(hd, 'GET', '/api/v1/health', undefined, { 'x-filler': 'a'.repeat(64 * 1024) });
+    assert.equal(big.status, 431);
+    const bogus = await streamUntilAnswered(hd, `BREW /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n`, '', 0);
+    assert.ok(bogus.status >= 400 && bogus.status < 500, `BREW: ${bogus.status}`);
+    const dup = await streamUntilAnswered(
+      hd,
+      'POST /api/v1/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}',
+      '',
+      0,
+    );
+    assert.equal(dup.status, 400, 'two Content-Length headers (request smuggling)');
+    const smuggle = await streamUntilAnswered(
+      hd,
+      'POST /api/v1/routes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      '',
+      0,
+    );
+    assert.ok(smuggle.status >= 400 && smuggle.status < 500, `CL + TE: ${smuggle.status}`);
+    await unchanged('HTTP-level abuse');
   });
 
   it('?as_path= cannot freeze the daemon: a catastrophic pattern over a 255-AS path answers at once', async () => {
