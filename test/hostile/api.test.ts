@@ -62,7 +62,7 @@ describe('hostile: the HTTP API', () => {
   }
 
   before(async () => {
-    hd = await startDaemon(HOST, [{ address: GOOD, asn: 65001, extra: 'hold_time = 3' }], `body_limit = ${BODY_LIMIT}`);
+    hd = await startDaemon(HOST, [{ address: GOOD, asn: 65001, extra: 'hold_time = 6' }], `body_limit = ${BODY_LIMIT}`);
     good = await GoodNeighbor.start(hd, GOOD, 65001);
     const r = await rawHttp(
       hd,

@@ -80,7 +80,7 @@ describe('hostile: malformed-message corpora replayed over live sessions', () =>
 
   before(async () => {
     hd = await startDaemon(HOST, [
-      { address: GOOD, asn: 65001, extra: 'hold_time = 3' },
+      { address: GOOD, asn: 65001, extra: 'hold_time = 6' },
       { address: EBGP, asn: 65002 },
       { address: IBGP, asn: 65000 },
       { address: ADDPATH, asn: 65004, extra: 'add_path_receive = true' },

@@ -669,10 +669,11 @@ export class GoodNeighbor {
     this.asn = asn;
   }
 
-  /** Connects, establishes with hold time 3 (a KEEPALIVE each second), announces GOOD_PREFIXES. */
+  /** Connects, establishes with hold time 6 (the daemon sends a KEEPALIVE every 2 s; we send one each second, so
+   * a busy test machine does not expire the daemon's hold timer), announces GOOD_PREFIXES. */
   static async start(hd: HostileDaemon, address: string, asn: number): Promise<GoodNeighbor> {
     const c = await BgpClient.connect({ host: hd.host, port: hd.port, localAddress: address }, `good ${address}`);
-    await c.establish({ asn, routerId: address, holdTime: 3 });
+    await c.establish({ asn, routerId: address, holdTime: 6 });
     c.startKeepalives(1000);
     const attrs: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [asn] }], communities: [(asn << 16) | 7] };
     await c.sendAll(announce(GOOD_PREFIXES, attrs, address));

@@ -78,7 +78,7 @@ describe('hostile: byte streams and connections', () => {
 
   before(async () => {
     hd = await startDaemon(HOST, [
-      { address: GOOD, asn: 65001, extra: 'hold_time = 3' },
+      { address: GOOD, asn: 65001, extra: 'hold_time = 6' },
       { address: EVIL, asn: 65002 },
       { address: STORM, asn: 65003 },
     ]);
@@ -716,7 +716,7 @@ describe('hostile: byte streams and connections', () => {
       async () => ((await neighbor(hd, GOOD)).received['ipv4-unicast'] === 20_003 ? true : undefined),
       "the good neighbour's 20 000 routes",
     );
-    await good.moreKeepalives(2);
+    await good.moreKeepalives(1);
     await good.check('a stalled reader');
     a.destroy();
     await notEstablished(EVIL);
