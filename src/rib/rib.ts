@@ -38,7 +38,6 @@ import {
   type RouteBatch,
   type UpdateMessage,
 } from '../wire/index.ts';
-import { exportedRouteView } from './adj-view.ts';
 import {
   addressSortKey,
   type BestReasonName,
@@ -83,7 +82,7 @@ import {
   type RibSearchResult,
 } from './query.ts';
 import type { BestChange, LocalRoute, RibCounts, RibPeer, RibPeerSession, RouteView } from './types.ts';
-import { routeView } from './view.ts';
+import { exportedRouteView, routeView } from './view.ts';
 
 export interface RibOptions {
   localAsn: number;
