@@ -57,6 +57,16 @@ const ADJ_RIB_PARAMS: Json[] = [
   cursorParam,
 ];
 
+// RFC 4486 Cease 1: the most paths accepted per family; a family not listed has no limit.
+const maxPrefixesSchema: Json = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    'ipv4-unicast': { type: 'integer', minimum: 1, maximum: 4294967295 },
+    'ipv6-unicast': { type: 'integer', minimum: 1, maximum: 4294967295 },
+  },
+};
+
 const neighborKeys: Record<string, Json> = {
   address: { type: 'string', description: 'IPv4 or IPv6 address; the neighbour identity' },
   asn: { type: 'integer', minimum: 1, maximum: 4294967295 },
@@ -74,6 +84,9 @@ const neighborKeys: Record<string, Json> = {
   add_path_receive: { type: 'boolean', default: false },
   graceful_restart: { type: 'boolean', default: true },
   restart_time: { type: 'integer', minimum: 0, maximum: 4095, default: 120 },
+  max_prefixes: maxPrefixesSchema,
+  max_prefixes_restart: { type: 'integer', minimum: 0, maximum: 4294967, default: 0 },
+  max_prefixes_warning_only: { type: 'boolean', default: false },
 };
 const { address: _address, ...changeableKeys } = neighborKeys;
 
@@ -125,6 +138,7 @@ const schemas: Record<string, Json> = {
       received: ref('PerFamily'),
       advertised: ref('PerFamily'),
       last_error: nullable('string'),
+      max_prefixes: maxPrefixesSchema,
       session: { oneOf: [ref('Session'), { type: 'null' }] },
     },
     undefined,

@@ -110,6 +110,9 @@ describe('config: a full valid file', () => {
       addPathReceive: true,
       gracefulRestart: true,
       restartTime: 120,
+      maxPrefixes: {},
+      maxPrefixesRestart: 0,
+      maxPrefixesWarningOnly: false,
     });
     assert.equal(b?.address, '2001:db8::2', 'IPv6 addresses are normalised (RFC 5952)');
     assert.equal(b?.routeReflectorClient, true);
@@ -164,6 +167,9 @@ describe('config: defaults', () => {
       addPathReceive: false,
       gracefulRestart: true,
       restartTime: 120,
+      maxPrefixes: {},
+      maxPrefixesRestart: 0,
+      maxPrefixesWarningOnly: false,
     });
     const r = c.routes[0]!;
     assert.equal(r.nextHop, 'self');

@@ -84,6 +84,12 @@ export interface NeighborConfig {
   addPathReceive: boolean;
   gracefulRestart: boolean;
   restartTime: number;
+  /** RFC 4486 Cease 1: the most paths accepted from the neighbour per family; a family not listed has no limit. */
+  maxPrefixes: Partial<Record<Family, number>>;
+  /** Seconds before reconnecting after the limit tripped; 0: stay down until reset or enabled. */
+  maxPrefixesRestart: number;
+  /** Only log a warning when a limit is exceeded; the session stays up. */
+  maxPrefixesWarningOnly: boolean;
 }
 
 export interface RouteConfig {
@@ -311,6 +317,13 @@ const neighborSchema = table({
   graceful_restart: bool().optional(),
   // RFC 4724 §3: the Restart Time field is 12 bits.
   restart_time: int(0, 4095).optional(),
+  // RFC 4486 §4: the limit travels in the Cease data as 4 octets.
+  max_prefixes: table({
+    'ipv4-unicast': int(1, 4294967295).optional(),
+    'ipv6-unicast': int(1, 4294967295).optional(),
+  }).optional(),
+  max_prefixes_restart: int(0, 4294967).optional(),
+  max_prefixes_warning_only: bool().optional(),
 });
 
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
@@ -701,7 +714,14 @@ function normalizeNeighbor(n: NeighborFields): NeighborConfig {
     addPathReceive: n.add_path_receive ?? false,
     gracefulRestart: n.graceful_restart ?? true,
     restartTime: n.restart_time ?? 120,
+    maxPrefixes: {},
+    maxPrefixesRestart: n.max_prefixes_restart ?? 0,
+    maxPrefixesWarningOnly: n.max_prefixes_warning_only ?? false,
   };
+  for (const f of FAMILIES) {
+    const limit = n.max_prefixes?.[f];
+    if (limit !== undefined) out.maxPrefixes[f] = limit;
+  }
   if (n.description !== undefined) out.description = n.description;
   if (n.local_address !== undefined) out.localAddress = normalizeAddress(n.local_address)!;
   if (n.next_hop_ipv6 !== undefined) out.nextHopIpv6 = normalizeAddress(n.next_hop_ipv6)!;
@@ -724,7 +744,10 @@ export function neighborFields(n: NeighborConfig): NeighborFields {
     add_path_receive: n.addPathReceive,
     graceful_restart: n.gracefulRestart,
     restart_time: n.restartTime,
+    max_prefixes_restart: n.maxPrefixesRestart,
+    max_prefixes_warning_only: n.maxPrefixesWarningOnly,
   };
+  if (Object.keys(n.maxPrefixes).length > 0) f.max_prefixes = { ...n.maxPrefixes };
   if (n.description !== undefined) f.description = n.description;
   if (n.localAddress !== undefined) f.local_address = n.localAddress;
   if (n.nextHopIpv6 !== undefined) f.next_hop_ipv6 = n.nextHopIpv6;

@@ -38,6 +38,7 @@ import type {
 } from '../session/types.ts';
 import {
   AsPathSegmentType,
+  afiSafiOf,
   CeaseSubcode,
   ErrorCode,
   encodeNotification,
@@ -94,7 +95,7 @@ import { VERSION } from './version.ts';
 /** What the speaker needs of a session; the real one is src/session/peer.ts, tests may pass fakes. */
 export interface PeerControl extends PeerLike {
   start(): void;
-  stop(opts?: { subcode?: number; message?: string }): Promise<void>;
+  stop(opts?: { subcode?: number; message?: string; data?: Uint8Array }): Promise<void>;
   acceptConnection(socket: net.Socket): void;
   wakeOutput(): void;
   /** Hard: Cease 4 (Administrative Reset, RFC 4486) and connect again. Soft: ROUTE-REFRESH per family. */
@@ -150,6 +151,13 @@ interface NeighborEntry {
   pendingSession?: SessionEvent | null;
   /** The session's local address, normalised (set when it comes up): a next hop naming it is refused. */
   localNextHop?: string;
+  /**
+   * The maximum-prefix limit tripped (RFC 4486 Cease 1): the session is stopped and stays Idle until `timer`
+   * (max_prefixes_restart) fires or an operator resets or enables the neighbour.
+   */
+  tripped?: { message: string; timer: NodeJS.Timeout | null } | null;
+  /** warning_only: the families whose limit is currently exceeded (logged once per crossing). */
+  overLimit?: Set<Family>;
 }
 
 interface PeerCounters {
@@ -527,6 +535,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
 
   /** Creates the entry's Peer (and starts it when the speaker runs). */
   private attach(e: NeighborEntry, start: boolean): void {
+    this.clearTrip(e);
     // The Peer logs its own state changes and tags them with the neighbour's address itself.
     const peer = this.createPeer(this.peerConfig(e.config), this, this, { logger: this.log });
     e.peer = peer;
@@ -540,6 +549,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
    */
   private detach(e: NeighborEntry, subcode: number, message: string): void {
     const peer = e.peer;
+    this.clearTrip(e);
     if (!peer) return;
     this.flushSession(e);
     if (peer.state !== 'idle')
@@ -798,7 +808,83 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
     const msg = this.screen(e, peer.session?.families, received);
     this.table.applyUpdate(e.config.address, msg);
     if (this.processManager.receiveUpdates) this.processManager.notifyUpdate(this.identity(e), msg);
+    if (e.config.maxPrefixes['ipv4-unicast'] !== undefined || e.config.maxPrefixes['ipv6-unicast'] !== undefined) {
+      this.checkMaxPrefixes(e, peer as PeerControl);
+    }
     this.wakePending();
+  }
+
+  /**
+   * RFC 4486 §4: when the paths accepted from the neighbour in a family exceed its limit, send Cease 1 with
+   * AFI(2) SAFI(1) limit(4) and drop the session (its routes leave the RIB as on any session loss). The RIB keeps
+   * per-peer counts, so this is one look-up per UPDATE, no per-prefix work.
+   */
+  private checkMaxPrefixes(e: NeighborEntry, peer: PeerControl): void {
+    const counts = this.table.counts(e.config.address).received;
+    for (const f of FAMILIES) {
+      const limit = e.config.maxPrefixes[f];
+      if (limit === undefined) continue;
+      const n = counts[f] ?? 0;
+      if (n <= limit) {
+        e.overLimit?.delete(f);
+        continue;
+      }
+      const message = `maximum prefixes exceeded for ${f}: ${n} > ${limit}`;
+      if (e.config.maxPrefixesWarningOnly) {
+        e.overLimit ??= new Set();
+        if (!e.overLimit.has(f)) {
+          e.overLimit.add(f);
+          e.log.warn({ family: f, received: n, limit }, `${message} (warning only)`);
+        }
+        continue;
+      }
+      e.log.warn({ family: f, received: n, limit }, `${message}: stopping the session (Cease 1)`);
+      const { afi, safi } = afiSafiOf(f);
+      const data = new Uint8Array(7);
+      const dv = new DataView(data.buffer);
+      dv.setUint16(0, afi);
+      dv.setUint8(2, safi);
+      dv.setUint32(3, limit);
+      e.lastError = message;
+      // Withdraw its routes now: the Peer handles the stop after the current UPDATE, and later ones are ignored.
+      if (e.ribUp) {
+        e.ribUp = false;
+        this.table.peerDown(e.config.address);
+      }
+      e.establishedAt = null;
+      const restart = e.config.maxPrefixesRestart;
+      const trip: { message: string; timer: NodeJS.Timeout | null } = { message, timer: null };
+      if (restart > 0) {
+        trip.timer = setTimeout(() => {
+          if (e.tripped !== trip || e.peer !== peer) return;
+          e.tripped = null;
+          e.log.info({ after_s: restart }, 'max_prefixes_restart elapsed: starting the session again');
+          if (this.running) peer.start();
+        }, restart * 1000);
+        trip.timer.unref();
+      }
+      e.tripped = trip;
+      peer
+        .stop({ subcode: CeaseSubcode.MAX_PREFIXES, data })
+        .catch((err: unknown) => e.log.warn({ err }, 'error while stopping the session'));
+      return;
+    }
+  }
+
+  /** Forgets a tripped maximum-prefix limit (and its restart timer). */
+  private clearTrip(e: NeighborEntry): void {
+    if (e.tripped?.timer) clearTimeout(e.tripped.timer);
+    e.tripped = null;
+    e.overLimit?.clear();
+  }
+
+  /** An operator reset or enable after the limit tripped: start the stopped session again. */
+  private restartTripped(e: NeighborEntry): boolean {
+    if (!e.tripped || !e.peer) return false;
+    this.clearTrip(e);
+    e.log.info('starting the session again after the maximum-prefix limit tripped');
+    if (this.running) e.peer.start();
+    return true;
   }
 
   /**
@@ -843,10 +929,11 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
   down(peer: PeerLike, reason: SessionDownReason, wasEstablished: boolean): void {
     const e = this.entryOf(peer);
     if (!e) return;
-    e.lastError = reason.message;
+    // After a tripped maximum-prefix limit the FSM reports an administrative stop: keep the reason that matters.
+    e.lastError = e.tripped ? e.tripped.message : reason.message;
     e.establishedAt = null;
     if (e.pendingSession) {
-      e.pendingSession.reason = reason.message;
+      e.pendingSession.reason = e.lastError;
       this.flushSession(e);
     }
     e.log.debug({ reason: reason.message, wasEstablished }, 'session down: withdrawing its routes');
@@ -975,6 +1062,9 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
   }
 
   setNeighborEnabled(address: string, enabled: boolean): NeighborView {
+    const e = this.entryOrThrow(address);
+    // Already enabled but stopped by its maximum-prefix limit: enabling starts it again (the config is unchanged).
+    if (enabled && e.config.enabled && this.restartTripped(e)) return this.view(e);
     return this.changeNeighbor(address, { enabled });
   }
 
@@ -993,6 +1083,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
     if (!peer) throw new ControlError('neighbor_disabled', `neighbor ${address} is disabled`, 'address');
     if (mode === 'hard') {
       e.log.info('hard reset requested through the API');
+      if (this.restartTripped(e)) return;
       // RFC 4486 Cease 4, Administrative Reset; the session is then started again.
       peer.reset(true, 'administrative reset');
       return;
@@ -1208,6 +1299,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
       received,
       advertised,
       last_error: e.lastError,
+      max_prefixes: { ...e.config.maxPrefixes },
       session,
     };
   }

@@ -26,6 +26,8 @@ export interface NeighborView {
   advertised: Record<Family, number>;
   /** Why the last session ended or the last attempt failed; null if nothing went wrong yet. */
   last_error: string | null;
+  /** Configured maximum-prefix limits per family (RFC 4486 Cease 1); {} when none. */
+  max_prefixes: Partial<Record<Family, number>>;
   /** What was negotiated, while established. */
   session: SessionView | null;
 }

@@ -79,7 +79,7 @@ export type FsmEvent =
   /** Administrative start (RFC 4271 §8.1.2 Event 1/3/4/5). */
   | { type: 'start' }
   /** Administrative stop: Cease `subcode` (default 2) with an optional RFC 9003 shutdown communication. */
-  | { type: 'stop'; subcode?: number; message?: string }
+  | { type: 'stop'; subcode?: number; message?: string; data?: Uint8Array }
   /** Administrative reset: Cease 4 (or `subcode`) on every connection, then start over at once. */
   | { type: 'reset'; subcode?: number; message?: string }
   | { type: 'tcp-connected'; id: number }
@@ -245,10 +245,11 @@ class Step {
   }
 
   /** Closes `c` without counting a failure (collision loser, admin action). */
-  drop(c: ConnState, ceaseSubcode: number | null, shutdownMessage?: string): void {
+  drop(c: ConnState, ceaseSubcode: number | null, shutdownMessage?: string, data?: Uint8Array): void {
     if (ceaseSubcode !== null && c.phase !== 'connecting') {
       const n: FsmAction = { type: 'send-notification', id: c.id, code: CEASE, subcode: ceaseSubcode };
       if (shutdownMessage !== undefined) n.shutdownMessage = shutdownMessage;
+      if (data !== undefined) n.data = data;
       this.actions.push(n);
     }
     this.actions.push({ type: 'close', id: c.id });
@@ -348,7 +349,7 @@ export function step(state: FsmState, ev: FsmEvent, now: number, random: () => n
       const text = subcode === CEASE_ADMIN_SHUTDOWN || subcode === CEASE_ADMIN_RESET ? (ev.message ?? '') : undefined;
       for (const c of st.conns.slice()) {
         const sent = c.phase !== 'connecting';
-        st.drop(c, subcode, text);
+        st.drop(c, subcode, text, ev.type === 'stop' ? ev.data : undefined);
         if (sent) {
           const down: FsmAction = {
             type: 'down',

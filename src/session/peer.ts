@@ -280,9 +280,10 @@ export class Peer implements PeerLike {
    * shutdown communication) on every connection, then close. Stays Idle until start(). Resolves when the
    * sockets are closed.
    */
-  async stop(reason: { subcode?: number; message?: string } = {}): Promise<void> {
+  async stop(reason: { subcode?: number; message?: string; data?: Uint8Array } = {}): Promise<void> {
     const ev: FsmEvent = { type: 'stop' };
     if (reason.subcode !== undefined) ev.subcode = reason.subcode;
+    if (reason.data !== undefined) ev.data = reason.data;
     if (reason.message !== undefined) ev.message = reason.message;
     this.dispatch(ev);
     await this.settled();

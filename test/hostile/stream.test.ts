@@ -322,7 +322,11 @@ describe('hostile: byte streams and connections', () => {
     const upd = rawUpdate(attrs, nlri4(['10.205.0.1/32']));
     assert.equal(upd.length, 4096);
     await a.write(upd);
-    const p = await poll(async () => (await ribPaths(hd, '10.205.0.1/32', EVIL))[0], 'the route');
+    // The small version is already in the RIB: wait for the big one to replace it.
+    const p = await poll(async () => {
+      const r = (await ribPaths(hd, '10.205.0.1/32', EVIL))[0];
+      return r && r.communities.length > 0 ? r : undefined;
+    }, 'the route with its communities');
     assert.equal(p.communities.length, 1011);
     // With our AS prepended the route no longer fits a 4096-byte UPDATE to the good neighbour: it cannot be sent
     // there, so the small version is withdrawn, and later routes still reach the good neighbour.
