@@ -2,7 +2,9 @@
 // pull-based UPDATE generator. Everything runs on the daemon's single serial control path; nothing here is async.
 //
 // Layout, chosen for a full table (≈ 1.2 M prefixes per peer) — see intern.ts for attribute sets:
-//   - One Map<PrefixKey, Entry> per family is the Loc-RIB *and* every peer's Adj-RIB-In: an Entry is the single
+//   - Every prefix has a slot in its family's PrefixTable (prefix-table.ts): per-prefix state is kept in arrays
+//     indexed by slot, so one hash lookup per prefix serves the Loc-RIB, the dirty sets and every Adj-RIB-Out.
+//   - The table's entries are the Loc-RIB *and* every peer's Adj-RIB-In: an Entry is the single
 //     path of the prefix, or an array of its paths with the best one at index 0. A path is its interned
 //     RouteSource (no object per path without Add-Path), so one peer's full table costs one Map entry per prefix.
 //     The per-peer Adj-RIB-In is the set of paths whose source.peer is that peer; a per-peer count is kept, and
@@ -10,11 +12,11 @@
 //     scan runs in slices (at most SWEEP_SLICE_MS / SWEEP_SLICE_ENTRIES each, then setImmediate), like BIRD's
 //     table pruning: the peer's index is retired at once — the neighbour continues under a fresh index, so a new
 //     session's routes are never mistaken for the old ones — and the old paths leave the Loc-RIB slice by slice.
-//   - Per established peer and family: adjOut Map<PrefixKey, RouteSource> (what was last sent: the exported
-//     form is a function of the source and the session, so the source identifies it), a dirty Set of prefixes
-//     whose best path changed since the last pull (a set, so churn coalesces; walked with one live iterator kept
-//     across pulls, as a fresh iterator per pull would skip every deleted slot again), a live iterator over the Loc-RIB
-//     for the initial dump (no copy of the keys), and one over adjOut for a route-refresh re-send.
+//   - Per established peer and family (OutState): `adj`, slot → RouteSource last sent (what was last sent: the
+//     exported form is a function of the source and the session, so the source identifies it); a dirty set of slots
+//     whose best path changed since the last pull (a bitmap plus a FIFO queue, so churn coalesces); the slot
+//     position of the initial dump over the Loc-RIB (no copy of the keys), and one over `adj` for a route-refresh
+//     re-send.
 //   - pull() turns dirty prefixes and cursor positions into announcements grouped by exported attribute set, and
 //     withdrawals of what was advertised and no longer is, up to about maxBytes of encoded UPDATEs.
 //   - Update groups (UpdateGroup below): once a peer's initial dump is out, peers with identical export share one
@@ -68,6 +70,7 @@ import {
   SourceTable,
   sourceKey,
 } from './intern.ts';
+import { type EntryWalk, PrefixTable } from './prefix-table.ts';
 import {
   CursorError,
   type DecodedCursor,
@@ -147,7 +150,7 @@ export interface AdjRibPage {
 
 /** A search() walk to resume: the live table iterator, and the next matching prefix it already looked at. */
 interface SearchCursor {
-  table: Map<PrefixKey, Entry>;
+  table: PrefixTable<Entry>;
   iter: Iterator<[PrefixKey, Entry]>;
   /** The first matching prefix of the next page (found while looking ahead), or null. */
   pending: PrefixKey | null;
@@ -175,20 +178,59 @@ const FAMILY_BY_INDEX: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 class OutState {
   readonly family: Family;
-  /** What was last sent, per prefix (RFC 4271 §3.2 Adj-RIB-Out). */
-  readonly adjOut = new Map<PrefixKey, RouteSource>();
-  /** Prefixes whose best path changed since they were last looked at. */
-  readonly dirty = new Set<PrefixKey>();
-  /** The live iterator pull() walks `dirty` with (null when it reached the end). */
-  dirtyIter: Iterator<PrefixKey> | null = null;
-  /** Initial dump: a live iterator over the Loc-RIB keys. */
-  dump: Iterator<PrefixKey> | null = null;
-  /** Route-refresh re-send: a live iterator over adjOut. */
-  resend: Iterator<[PrefixKey, RouteSource]> | null = null;
+  /** What was last sent, per prefix slot (RFC 4271 §3.2 Adj-RIB-Out); each entry holds its slot. */
+  adj: (RouteSource | undefined)[] = [];
+  /** Number of defined entries of `adj`. */
+  adjSize = 0;
+  /** Slots whose best path changed since they were last looked at: a bitmap, and the same slots in FIFO order
+   * from dirtyHead (each holds its slot until it is taken). */
+  dirtyBits = new Int32Array(0);
+  dirtyQueue: number[] = [];
+  dirtyHead = 0;
+  dirtySize = 0;
+  /** Initial dump: the next Loc-RIB slot to look at, or -1. */
+  dump = -1;
+  /** Route-refresh re-send: the next `adj` slot to send again, or -1. */
+  resend = -1;
   /** End-of-RIB (RFC 4724 §2) goes out once the initial dump is finished. */
   eorPending = false;
   constructor(family: Family) {
     this.family = family;
+  }
+
+  adjAt(s: number): RouteSource | undefined {
+    return s < this.adj.length ? this.adj[s] : undefined;
+  }
+
+  /** Queues slot `s` unless it is queued already; true when it was not. */
+  mark(s: number): boolean {
+    const w = s >>> 5;
+    if (w >= this.dirtyBits.length) {
+      const bits = new Int32Array(Math.max(w + 1, this.dirtyBits.length * 2, 1024));
+      bits.set(this.dirtyBits);
+      this.dirtyBits = bits;
+    }
+    const bit = 1 << (s & 31);
+    if ((this.dirtyBits[w]! & bit) !== 0) return false;
+    this.dirtyBits[w]! |= bit;
+    this.dirtyQueue.push(s);
+    this.dirtySize++;
+    return true;
+  }
+
+  /** The oldest queued slot, unmarked (the caller drops its hold), or -1. */
+  take(): number {
+    if (this.dirtySize === 0) return -1;
+    const s = this.dirtyQueue[this.dirtyHead++]!;
+    this.dirtyBits[s >>> 5]! &= ~(1 << (s & 31));
+    if (--this.dirtySize === 0) {
+      this.dirtyQueue = [];
+      this.dirtyHead = 0;
+    } else if (this.dirtyHead >= 65536 && this.dirtyHead * 2 >= this.dirtyQueue.length) {
+      this.dirtyQueue = this.dirtyQueue.slice(this.dirtyHead);
+      this.dirtyHead = 0;
+    }
+    return s;
   }
 }
 
@@ -393,7 +435,7 @@ export class Rib {
   private readonly onPending: ((peerId: string) => void) | undefined;
   private readonly encoder: UpdateEncoder;
   private readonly sources = new SourceTable();
-  private readonly tables: Map<PrefixKey, Entry>[] = [new Map(), new Map()];
+  private readonly tables: PrefixTable<Entry>[] = [new PrefixTable(), new PrefixTable()];
   private readonly pathCount = [0, 0];
   /** Peers by index; index 0 is "local". Holes are reused. */
   private readonly peers: (PeerState | undefined)[] = [];
@@ -409,7 +451,7 @@ export class Rib {
   /** Live iterators of recent search() cursors (query.ts), oldest first; at most SEARCH_CURSORS. */
   private readonly searchCursors = new Map<string, SearchCursor>();
   /** Retired peers' paths still to remove, one table walk per (peer, family), in order. */
-  private readonly sweeps: { peer: PeerState; f: number; iter: Iterator<[PrefixKey, Entry]> }[] = [];
+  private readonly sweeps: { peer: PeerState; f: number; iter: EntryWalk<Entry> }[] = [];
   private sweepScheduled = false;
   private readonly onBackground: (() => void) | undefined;
   private readonly schedule: (fn: () => void) => void;
@@ -492,7 +534,7 @@ export class Rib {
     peer.selfIpv6 = peer.nextHopIpv6 ?? self6;
     for (const f of peer.families) {
       const st = new OutState(f);
-      st.dump = this.tables[famIndex(f)]!.keys();
+      st.dump = 0;
       st.eorPending = true;
       peer.out[famIndex(f)] = st;
     }
@@ -518,7 +560,7 @@ export class Rib {
     this.byId.set(id, fresh);
     peer.retired = true;
     for (let f = 0; f < 2; f++) {
-      if (peer.received[f]! > 0) this.sweeps.push({ peer, f, iter: this.tables[f]!.entries() });
+      if (peer.received[f]! > 0) this.sweeps.push({ peer, f, iter: this.tables[f]!.walk() });
     }
     // The first slice runs now (a small table is done at once); the rest from the event loop.
     if (!this.sweepSlice()) this.scheduleSweep();
@@ -582,7 +624,7 @@ export class Rib {
     for (let f = 0; f < 2; f++) {
       const st = peer.out[f];
       if (st === null || st === undefined) continue;
-      for (const src of st.adjOut.values()) this.sources.release(src);
+      this.clearOut(f, st);
       peer.out[f] = null;
     }
     peer.established = false;
@@ -711,33 +753,34 @@ export class Rib {
 
   private announcePath(peer: PeerState, f: number, key: PrefixKey, pathId: number, src: RouteSource): void {
     const table = this.tables[f]!;
-    const cur = table.get(key);
+    const s = table.slot(key);
+    const cur = table.entries[s];
     const path = makePath(src, pathId);
     if (cur === undefined) {
-      table.set(key, path);
+      table.setEntry(s, path);
       src.refs++;
       peer.received[f]!++;
       this.pathCount[f]!++;
-      this.bestChanged(f, key, undefined, path);
+      this.bestChanged(f, s, undefined, path);
       return;
     }
     if (!Array.isArray(cur)) {
       if (cur.src.peer === peer.idx && cur.pathId === pathId) {
         if (cur.src === src) return; // the same route again
-        table.set(key, path);
+        table.entries[s] = path;
         src.refs++;
         this.sources.release(cur.src);
-        this.bestChanged(f, key, cur, path);
+        this.bestChanged(f, s, cur, path);
         return;
       }
       src.refs++;
       peer.received[f]!++;
       this.pathCount[f]!++;
       if (comparePaths(path, cur, this.peers) < 0) {
-        table.set(key, [path, cur]);
-        this.bestChanged(f, key, cur, path);
+        table.entries[s] = [path, cur];
+        this.bestChanged(f, s, cur, path);
       } else {
-        table.set(key, [cur, path]);
+        table.entries[s] = [cur, path];
       }
       return;
     }
@@ -755,18 +798,21 @@ export class Rib {
       this.pathCount[f]!++;
     }
     src.refs++;
-    this.reselect(f, key, cur, oldBest);
+    this.reselect(f, s, cur, oldBest);
   }
 
   private withdrawPath(peer: PeerState, f: number, key: PrefixKey, pathId: number): void {
     const table = this.tables[f]!;
-    const cur = table.get(key);
+    const s = table.find(key);
+    if (s < 0) return;
+    const cur = table.entries[s];
     if (cur === undefined) return;
     if (!Array.isArray(cur)) {
       if (cur.src.peer !== peer.idx || cur.pathId !== pathId) return;
-      table.delete(key);
+      // Marked dirty before the entry goes, so that the dirty holds keep the slot (and its key) for the withdrawal.
+      this.bestChanged(f, s, cur, undefined);
+      table.clearEntry(s);
       this.removed(peer, f, cur);
-      this.bestChanged(f, key, cur, undefined);
       return;
     }
     let i = 0;
@@ -776,15 +822,15 @@ export class Rib {
     const oldBest = cur[0]!;
     if (cur.length === 2) {
       const remaining = cur[1 - i]!;
-      table.set(key, remaining);
+      table.entries[s] = remaining;
       this.removed(peer, f, old);
-      if (i === 0) this.bestChanged(f, key, old, remaining);
+      if (i === 0) this.bestChanged(f, s, old, remaining);
       return;
     }
     cur[i] = cur[cur.length - 1]!;
     cur.pop();
     this.removed(peer, f, old);
-    if (i === 0) this.reselect(f, key, cur, oldBest);
+    if (i === 0) this.reselect(f, s, cur, oldBest);
   }
 
   private removed(peer: PeerState, f: number, path: Path): void {
@@ -794,21 +840,22 @@ export class Rib {
   }
 
   /** Re-runs the decision over a multi-path entry, moves the winner to index 0, reports a change. */
-  private reselect(f: number, key: PrefixKey, paths: Path[], oldBest: Path): void {
+  private reselect(f: number, s: number, paths: Path[], oldBest: Path): void {
     const b = selectBest(paths, this.peers);
     if (b !== 0) {
       const t = paths[0]!;
       paths[0] = paths[b]!;
       paths[b] = t;
     }
-    this.bestChanged(f, key, oldBest, paths[0]);
+    this.bestChanged(f, s, oldBest, paths[0]);
   }
 
   /** A prefix's best path may have changed: mark it dirty for the peers that may need an UPDATE. */
-  private bestChanged(f: number, key: PrefixKey, oldBest: Path | undefined, newBest: Path | undefined): void {
+  private bestChanged(f: number, s: number, oldBest: Path | undefined, newBest: Path | undefined): void {
     const os = oldBest?.src;
     const ns = newBest?.src;
     if (os === ns) return;
+    const table = this.tables[f]!;
     const est = this.established;
     for (let i = 0; i < est.length; i++) {
       const p = est[i]!;
@@ -818,7 +865,7 @@ export class Rib {
       // tell it. Sound because a prefix is either dirty or its Adj-RIB-Out entry is the export of the best path
       // as of its last change; with twenty iBGP senders this keeps 20 dirty sets (and pulls) empty.
       if ((os === undefined || !this.exportable(os, p)) && (ns === undefined || !this.exportable(ns, p))) continue;
-      st.dirty.add(key);
+      if (st.mark(s)) table.hold(s);
       if (!p.signalled) this.signal(p);
     }
     if (this.groups.size > 0) {
@@ -827,15 +874,16 @@ export class Rib {
         if (st === null || st === undefined) continue;
         const r = g.rep;
         if ((os === undefined || !this.exportable(os, r)) && (ns === undefined || !this.exportable(ns, r))) continue;
-        st.dirty.add(key);
+        if (st.mark(s)) table.hold(s);
         for (const m of g.members) if (!m.signalled) this.signal(m);
       }
     }
     if (this.onBestChange !== undefined) {
       const family = FAMILY_BY_INDEX[f]!;
+      const key = table.keys[s]!;
       let best: RouteView | null = null;
       if (newBest !== undefined) {
-        const cur = this.tables[f]!.get(key)!;
+        const cur = table.entries[s]!;
         let reason: string = stepReason(0);
         if (Array.isArray(cur)) {
           const rest = cur.slice(1);
@@ -874,7 +922,7 @@ export class Rib {
     if (g !== null) return peer.offset < g.end || this.groupPending(g);
     for (const st of peer.out) {
       if (st === null || st === undefined) continue;
-      if (st.dirty.size > 0 || st.dump !== null || st.resend !== null || st.eorPending) return true;
+      if (st.dirtySize > 0 || st.dump >= 0 || st.resend >= 0 || st.eorPending) return true;
     }
     return false;
   }
@@ -885,7 +933,7 @@ export class Rib {
     if (peer.group !== null) this.leaveGroup(peer);
     const st = peer.out[famIndex(family)];
     if (!peer.established || st === null || st === undefined) return;
-    st.resend = st.adjOut.entries();
+    st.resend = 0;
     if (!peer.signalled) this.signal(peer);
   }
 
@@ -933,7 +981,7 @@ export class Rib {
   }
 
   private groupPending(g: UpdateGroup): boolean {
-    for (const st of g.rep.out) if (st !== null && st !== undefined && st.dirty.size > 0) return true;
+    for (const st of g.rep.out) if (st !== null && st !== undefined && st.dirtySize > 0) return true;
     return false;
   }
 
@@ -995,7 +1043,7 @@ export class Rib {
     for (let f = 0; f < 2; f++) {
       const st = peer.out[f];
       if (st === null || st === undefined) continue;
-      for (const src of st.adjOut.values()) this.sources.release(src);
+      this.clearOut(f, st);
       peer.out[f] = null;
     }
     g.members.push(peer);
@@ -1025,11 +1073,20 @@ export class Rib {
         const gs = g.rep.out[f];
         if (gs === null || gs === undefined) continue;
         const st = new OutState(gs.family);
-        for (const [k, src] of gs.adjOut) {
-          st.adjOut.set(k, src);
+        const table = this.tables[f]!;
+        const adj = gs.adj.slice();
+        for (let s = 0; s < adj.length; s++) {
+          const src = adj[s];
+          if (src === undefined) continue;
           src.refs++;
+          table.hold(s);
         }
-        for (const k of gs.dirty) st.dirty.add(k);
+        st.adj = adj;
+        st.adjSize = gs.adjSize;
+        for (let i = gs.dirtyHead; i < gs.dirtyQueue.length; i++) {
+          const s = gs.dirtyQueue[i]!;
+          if (st.mark(s)) table.hold(s);
+        }
         peer.out[f] = st;
       }
       g.trim();
@@ -1042,10 +1099,27 @@ export class Rib {
     for (let f = 0; f < 2; f++) {
       const st = g.rep.out[f];
       if (st === null || st === undefined) continue;
-      for (const src of st.adjOut.values()) this.sources.release(src);
+      this.clearOut(f, st);
       g.rep.out[f] = null;
     }
     this.groups.delete(g.key);
+  }
+
+  /** Releases everything an Adj-RIB-Out state holds: its sources and slots, and its dirty slots. */
+  private clearOut(f: number, st: OutState): void {
+    const table = this.tables[f]!;
+    const adj = st.adj;
+    for (let s = 0; s < adj.length; s++) {
+      const src = adj[s];
+      if (src === undefined) continue;
+      adj[s] = undefined;
+      this.sources.release(src);
+      table.drop(s);
+    }
+    st.adjSize = 0;
+    for (let s = st.take(); s >= 0; s = st.take()) table.drop(s);
+    st.dump = -1;
+    st.resend = -1;
   }
 
   private pullFamily(
@@ -1061,44 +1135,31 @@ export class Rib {
     const col = this.collector;
     col.reset(addPath);
     const table = this.tables[f]!;
-    if (st.dirty.size > 0) {
-      if (st.dirtyIter === null) st.dirtyIter = st.dirty.values();
-      const it = st.dirtyIter;
-      for (;;) {
-        const r = it.next();
-        if (r.done) {
-          st.dirtyIter = null;
-          break;
-        }
-        st.dirty.delete(r.value);
-        this.sync(peer, st, table, r.value, col);
-        if (col.estimate >= budget) break;
-      }
+    while (st.dirtySize > 0 && col.estimate < budget) {
+      const s = st.take();
+      this.sync(peer, st, table, s, col);
+      table.drop(s);
     }
-    if (st.resend !== null && col.estimate < budget) {
-      for (;;) {
-        const r = st.resend.next();
-        if (r.done) {
-          st.resend = null;
-          break;
-        }
-        col.announce(r.value[1], r.value[0]);
-        if (col.estimate >= budget) break;
+    // Route-refresh re-send, then the initial dump: slot walks, live (a slot reused behind them is dirty anyway).
+    while (st.resend >= 0 && col.estimate < budget) {
+      if (st.resend >= st.adj.length) {
+        st.resend = -1;
+        break;
       }
+      const s = st.resend++;
+      const src = st.adj[s];
+      if (src !== undefined) col.announce(src, table.keys[s]!);
     }
-    if (st.dump !== null && col.estimate < budget) {
-      for (;;) {
-        const r = st.dump.next();
-        if (r.done) {
-          st.dump = null;
-          break;
-        }
-        this.sync(peer, st, table, r.value, col);
-        if (col.estimate >= budget) break;
+    while (st.dump >= 0 && col.estimate < budget) {
+      if (st.dump >= table.high) {
+        st.dump = -1;
+        break;
       }
+      const s = st.dump++;
+      if (table.entries[s] !== undefined) this.sync(peer, st, table, s, col);
     }
     let bytes = this.flush(peer, family, ctx, addPath, out);
-    if (st.dump === null && st.eorPending) {
+    if (st.dump < 0 && st.eorPending) {
       const eor = this.encoder.encodeEndOfRib(family);
       out.push(eor);
       bytes += eor.length;
@@ -1108,24 +1169,35 @@ export class Rib {
   }
 
   /** Brings one prefix of the peer's Adj-RIB-Out in line with the Loc-RIB. */
-  private sync(peer: PeerState, st: OutState, table: Map<PrefixKey, Entry>, key: PrefixKey, col: Collector): void {
-    const cur = table.get(key);
+  private sync(peer: PeerState, st: OutState, table: PrefixTable<Entry>, s: number, col: Collector): void {
+    const cur = table.entries[s];
     let src: RouteSource | undefined;
     if (cur !== undefined) {
-      const s = (Array.isArray(cur) ? cur[0]! : cur).src;
-      if (this.exportable(s, peer)) src = s;
+      const best = (Array.isArray(cur) ? cur[0]! : cur).src;
+      if (this.exportable(best, peer)) src = best;
     }
-    const old = st.adjOut.get(key);
+    const adj = st.adj;
+    const old = s < adj.length ? adj[s] : undefined;
     if (src === old) return;
+    const key = table.keys[s]!;
     if (src === undefined) {
-      st.adjOut.delete(key);
+      adj[s] = undefined;
+      st.adjSize--;
       this.sources.release(old!);
+      table.drop(s);
       col.withdraw(key);
       return;
     }
-    st.adjOut.set(key, src);
+    if (old === undefined) {
+      while (adj.length <= s) adj.push(undefined);
+      adj[s] = src;
+      st.adjSize++;
+      table.hold(s);
+    } else {
+      adj[s] = src;
+      this.sources.release(old);
+    }
     src.refs++;
-    if (old !== undefined) this.sources.release(old);
     col.announce(src, key);
   }
 
@@ -1202,7 +1274,7 @@ export class Rib {
       for (const p of cur) if (p.src.peer === peer.idx) return true;
       return false;
     };
-    const page = this.adjPage(`in|${id}|${f}`, () => table.keys(), has, emit, q);
+    const page = this.adjPage(`in|${id}|${f}`, () => keysOf(table.walk()), has, emit, q);
     return { total: peer.received[f]!, routes: page.routes, last: page.last };
   }
 
@@ -1214,9 +1286,11 @@ export class Rib {
     const peer = this.peer(id);
     const st = this.outOf(peer, famIndex(family));
     if (st === null || st === undefined) return { total: 0, routes: [], last: null };
+    const table = this.tables[famIndex(family)]!;
     const exported = new Map<RouteSource, ExportedRoute>();
     const emit = (key: PrefixKey, out: RouteView[]): void => {
-      const src = st.adjOut.get(key);
+      const slot = table.find(key);
+      const src = slot < 0 ? undefined : st.adjAt(slot);
       if (src === undefined) return;
       const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
       let e = exported.get(src);
@@ -1233,12 +1307,12 @@ export class Rib {
     }
     const page = this.adjPage(
       `out|${id}|${st.family}`,
-      () => st.adjOut.keys(),
+      () => adjKeys(table, st),
       () => true,
       emit,
       q,
     );
-    return { total: st.adjOut.size, routes: page.routes, last: page.last };
+    return { total: st.adjSize, routes: page.routes, last: page.last };
   }
 
   /**
@@ -1306,7 +1380,7 @@ export class Rib {
       const negotiated = peer.families.includes(family);
       if (negotiated || peer.received[f]! > 0) c.received[family] = peer.received[f]!;
       const st = this.outOf(peer, f);
-      if (st !== null && st !== undefined) c.advertised[family] = st.adjOut.size;
+      if (st !== null && st !== undefined) c.advertised[family] = st.adjSize;
     }
     return c;
   }
@@ -1356,7 +1430,7 @@ export class Rib {
       if (qc !== null && qc.family === family && qc.lastKey === after.key) {
         iter = qc.iter;
       } else {
-        iter = table.entries();
+        iter = table.walk();
         let found = false;
         for (;;) {
           const r = iter.next();
@@ -1369,7 +1443,7 @@ export class Rib {
         if (!found) return { total: this.pathCount[f]!, routes };
       }
     } else {
-      iter = table.entries();
+      iter = table.walk();
     }
     this.queryCursor = null;
     let last: PrefixKey | undefined;
@@ -1425,8 +1499,8 @@ export class Rib {
     for (let f = 0; f < 2; f++) {
       const st = this.outOf(peer, f);
       if (st === null || st === undefined) continue;
-      n += st.dirty.size;
-      if (st.dump !== null) n += Math.max(0, this.tables[f]!.size - st.adjOut.size);
+      n += st.dirtySize;
+      if (st.dump >= 0) n += Math.max(0, this.tables[f]!.size - st.adjSize);
     }
     return n;
   }
@@ -1478,7 +1552,7 @@ export class Rib {
     let st: SearchCursor;
     const cached = page.cursor === undefined ? undefined : this.searchCursors.get(page.cursor);
     if (decoded === null) {
-      st = { table, iter: table.entries(), pending: null, consumed: 0 };
+      st = { table, iter: table.walk(), pending: null, consumed: 0 };
     } else if (cached !== undefined && cached.table === table) {
       this.searchCursors.delete(page.cursor!);
       st = cached;
@@ -1538,8 +1612,8 @@ export class Rib {
   }
 
   /** Resumes a cursor whose live iterator is gone: after its prefix, or at its ordinal if the prefix was withdrawn. */
-  private seek(table: Map<PrefixKey, Entry>, d: DecodedCursor): SearchCursor {
-    const iter = table.entries();
+  private seek(table: PrefixTable<Entry>, d: DecodedCursor): SearchCursor {
+    const iter = table.walk();
     let consumed = 0;
     for (;;) {
       const r = iter.next();
@@ -1547,7 +1621,7 @@ export class Rib {
       consumed++;
       if (r.value[0] === d.key) return { table, iter, pending: null, consumed };
     }
-    const again = table.entries();
+    const again = table.walk();
     let n = 0;
     while (n < d.ordinal && !again.next().done) n++;
     return { table, iter: again, pending: null, consumed: n };
@@ -1584,13 +1658,9 @@ export class Rib {
     return n;
   }
 
-  private countMatching(
-    table: Map<PrefixKey, Entry>,
-    outer: PrefixKey | undefined,
-    matcher: PathMatcher | null,
-  ): number {
+  private countMatching(table: PrefixTable<Entry>, outer: PrefixKey | undefined, matcher: PathMatcher | null): number {
     let n = 0;
-    for (const [key, cur] of table) {
+    for (const [key, cur] of table.walk()) {
       if (outer !== undefined && !prefixContains(outer, key)) continue;
       if (!Array.isArray(cur)) {
         if (matcher === null || matcher.matches(cur.src)) n++;
@@ -1623,6 +1693,16 @@ export class Rib {
     );
     return { prefix: formatPrefix(family, key), best: 0, candidates };
   }
+}
+
+/** The keys of a Loc-RIB walk. */
+function* keysOf(w: Iterator<[PrefixKey, Entry]>): Generator<PrefixKey> {
+  for (let r = w.next(); !r.done; r = w.next()) yield r.value[0];
+}
+
+/** The keys of an Adj-RIB-Out, in slot order (live). */
+function* adjKeys(table: PrefixTable<Entry>, st: OutState): Generator<PrefixKey> {
+  for (let s = 0; s < st.adj.length; s++) if (st.adj[s] !== undefined) yield table.keys[s]!;
 }
 
 function hasAttributeFilter(f: RibFilter): boolean {
