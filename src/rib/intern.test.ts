@@ -101,6 +101,79 @@ describe('SourceTable', () => {
   });
 });
 
+describe('SourceTable hash table', () => {
+  const attrsOf = (i: number): PathAttributes => ({ origin: 0, asPath: [{ type: 2, asns: [65001, i] }], med: i % 7 });
+
+  it('property: behaves like a Map through interning, growth and releases (backward-shift deletion)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), { minLength: 1, maxLength: 4000 }),
+        (ops) => {
+          const t = new SourceTable();
+          const model = new Map<number, ReturnType<SourceTable['intern']>>();
+          for (const [add, i] of ops) {
+            const a = attrsOf(i);
+            if (add) {
+              const viaKey = t.intern(
+                sourceKey(a, 100, 1, 'ipv4-unicast', '192.0.2.1', undefined),
+                1,
+                1,
+                'ipv4-unicast',
+                a,
+                '192.0.2.1',
+                undefined,
+                100,
+              );
+              const viaAttrs = t.internAttributes(a, 100, 1, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined);
+              assert.equal(viaAttrs, viaKey);
+              const known = model.get(i);
+              if (known !== undefined) assert.equal(viaKey, known);
+              viaKey.refs++;
+              model.set(i, viaKey);
+            } else {
+              const s = model.get(i);
+              if (s === undefined) continue;
+              t.release(s);
+              if (s.refs === 0) model.delete(i);
+            }
+            assert.equal(t.size, model.size);
+          }
+          for (const [i, s] of model) {
+            const a = attrsOf(i);
+            assert.equal(t.internAttributes(a, 100, 1, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined), s);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('finds a source by a key that is not the last sourceKey, and drops unused sources', () => {
+    const t = new SourceTable();
+    const a = attrsOf(1);
+    const k1 = sourceKey(a, undefined, 3, 'ipv6-unicast', '2001:db8::1', 'fe80::1');
+    const s1 = t.intern(k1, 3, SourceKind.IBGP, 'ipv6-unicast', a, '2001:db8::1', 'fe80::1');
+    sourceKey(attrsOf(2), undefined, 3, 'ipv4-unicast', '192.0.2.1', undefined);
+    assert.equal(t.intern(k1, 3, SourceKind.IBGP, 'ipv6-unicast', a, '2001:db8::1', 'fe80::1'), s1);
+    const odd = `${k1}\x00Tx\x00P1`;
+    const s2 = t.intern(odd, 0, SourceKind.LOCAL, 'ipv6-unicast', a, '2001:db8::1', undefined);
+    assert.notEqual(s2, s1);
+    assert.equal(s1.peer, 3);
+    assert.equal(s1.kind, SourceKind.IBGP);
+    assert.equal(s1.family, 'ipv6-unicast');
+    assert.equal(s1.nextHopLinkLocal, 'fe80::1');
+    assert.equal(s1.src, s1);
+    assert.equal(s1.pathId, 0);
+    assert.equal(s1.asPathLength, 2);
+    assert.equal(s1.neighborAs, 65001);
+    assert.equal(t.size, 2);
+    t.dropIfUnused(s2);
+    t.dropIfUnused(s1);
+    assert.equal(t.size, 0);
+    assert.equal(t.totalRefs(), 0);
+  });
+});
+
 function isDeepEqual(a: unknown, b: unknown): boolean {
   try {
     assert.deepEqual(a, b);

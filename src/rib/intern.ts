@@ -41,34 +41,35 @@ export const SourceFlag = {
 /** The peer index of routes originated by this speaker. */
 export const LOCAL_PEER = 0;
 
-// RouteSource.bits: kind (2 bits), flags (3 bits), family (1 bit), origin (2 bits).
+// RouteSource.bits: kind (2 bits), flags (3 bits), family (1 bit), origin (2 bits), peer index (22 bits): 30 bits,
+// a small integer in every V8 configuration. RouteSource.lens: AS_PATH length (16 bits; a 65535-byte UPDATE holds
+// fewer than 32768 ASNs), CLUSTER_LIST length (14 bits; fewer than 16384 entries). Each field of a RouteSource
+// costs 8 bytes per attribute set — 4 MB per 500 k sets — so the small ones share a word.
 const FLAGS_SHIFT = 2;
 const FAMILY_BIT = 1 << 5;
 const ORIGIN_SHIFT = 6;
+const PEER_SHIFT = 8;
+/** Peer indexes must fit the 22 bits left in RouteSource.bits. */
+export const MAX_PEER_INDEX = (1 << 22) - 1;
+const CLUSTER_SHIFT = 16;
 
 export class RouteSource {
-  /** Lets a RouteSource stand for a path without Add-Path identifier (see the module comment). */
-  readonly src: RouteSource;
-  readonly pathId: number;
-  /** The interning key: the serialised attributes, then peer, family and next hops (see SourceTable.intern). */
+  /** The interning key: the serialised attributes, then peer, family and next hops (see sourceKey). */
   readonly key: string;
-  /** Index of the peer the routes came from (LOCAL_PEER for originated routes). */
-  readonly peer: number;
   /** Next hop text; "self" for a local route to be sent with the session's own address. */
   readonly nextHop: string;
   readonly nextHopLinkLocal: string | undefined;
   /** Paths in the Loc-RIB plus Adj-RIB-Out entries that reference this source. */
   refs = 0;
   private readonly bits: number;
+  private readonly lens: number;
   // Inputs of the decision process (decision.ts), computed once.
   readonly localPref: number;
-  readonly asPathLength: number;
   readonly med: number;
   /** Leftmost AS of the AS_PATH (RFC 4271 §9.1.2.2 (c)); 0 for an empty path, -1 when it starts with an AS_SET. */
   readonly neighborAs: number;
   /** ORIGINATOR_ID as a number, or -1 when absent (the peer's router id is used then; RFC 4456 §9). */
   readonly originatorId: number;
-  readonly clusterListLength: number;
 
   /**
    * `attrs` are only read, not kept (see attributes()); `key` must serialise them (with `localPref` in place of
@@ -84,10 +85,8 @@ export class RouteSource {
     nextHopLinkLocal: string | undefined,
     localPref: number | undefined = attrs.localPref,
   ) {
-    this.src = this;
-    this.pathId = 0;
+    if (peer > MAX_PEER_INDEX || peer < 0) throw new RangeError(`peer index ${peer} out of range`);
     this.key = key;
-    this.peer = peer;
     this.nextHop = nextHop;
     this.nextHopLinkLocal = nextHopLinkLocal;
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
@@ -101,7 +100,11 @@ export class RouteSource {
       }
     }
     this.bits =
-      kind | (flags << FLAGS_SHIFT) | (family === 'ipv6-unicast' ? FAMILY_BIT : 0) | (attrs.origin << ORIGIN_SHIFT);
+      kind |
+      (flags << FLAGS_SHIFT) |
+      (family === 'ipv6-unicast' ? FAMILY_BIT : 0) |
+      (attrs.origin << ORIGIN_SHIFT) |
+      (peer << PEER_SHIFT);
     // RFC 4271 §9.1.2.2 / §5.1.5: a missing LOCAL_PREF counts as the default, 100.
     this.localPref = localPref ?? 100;
     // RFC 4271 §9.1.2.2 (c): a missing MED counts as 0 (the lowest, most preferred value).
@@ -109,7 +112,9 @@ export class RouteSource {
     let len = 0;
     let nas = 0;
     let nasFound = false;
-    for (const seg of attrs.asPath) {
+    const path = attrs.asPath;
+    for (let s = 0; s < path.length; s++) {
+      const seg = path[s]!;
       if (seg.type === AsPathSegmentType.AS_SEQUENCE) {
         len += seg.asns.length;
         if (!nasFound && seg.asns.length > 0) {
@@ -126,12 +131,23 @@ export class RouteSource {
       }
       // RFC 5065 §5.3: confederation segments do not count towards the length, nor name the neighbour AS.
     }
-    this.asPathLength = len;
     this.neighborAs = nas;
     this.originatorId = attrs.originatorId === undefined ? -1 : (ipv4ToNumber(attrs.originatorId) ?? -1);
-    this.clusterListLength = attrs.clusterList?.length ?? 0;
+    const cl = attrs.clusterList?.length ?? 0;
+    this.lens = Math.min(len, 0xffff) | (Math.min(cl, 0x3fff) << CLUSTER_SHIFT);
   }
 
+  /** Lets a RouteSource stand for a path without Add-Path identifier (see the module comment). */
+  get src(): RouteSource {
+    return this;
+  }
+  get pathId(): number {
+    return 0;
+  }
+  /** Index of the peer the routes came from (LOCAL_PEER for originated routes). */
+  get peer(): number {
+    return this.bits >>> PEER_SHIFT;
+  }
   get kind(): SourceKindCode {
     return (this.bits & 3) as SourceKindCode;
   }
@@ -143,6 +159,12 @@ export class RouteSource {
   }
   get origin(): OriginCode {
     return ((this.bits >> ORIGIN_SHIFT) & 3) as OriginCode;
+  }
+  get asPathLength(): number {
+    return this.lens & 0xffff;
+  }
+  get clusterListLength(): number {
+    return this.lens >>> CLUSTER_SHIFT;
   }
 
   /** The attributes, decoded from the key: a new object on each call (not for per-prefix use). */
@@ -214,12 +236,12 @@ const T = {
   UNKNOWN: 0xff,
 } as const;
 
-let scratch = Buffer.allocUnsafe(4096);
+let scratch: Buffer & { latin1Slice(start: number, end: number): string } = Buffer.allocUnsafe(4096) as never;
 let pos = 0;
 
 function ensure(n: number): void {
   if (pos + n <= scratch.length) return;
-  const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, pos + n));
+  const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, pos + n)) as typeof scratch;
   scratch.copy(next, 0, 0, pos);
   scratch = next;
 }
@@ -248,15 +270,17 @@ function text(s: string): void {
  * replaces attrs.localPref (so that an eBGP route's default needs no copy of its attributes).
  */
 export function attributesKey(a: PathAttributes, localPref: number | undefined = a.localPref): string {
+  lastKey = null;
   pos = 0;
   writeAttributes(a, localPref);
-  return scratch.toString('latin1', 0, pos);
+  return scratch.latin1Slice(0, pos);
 }
 
 /**
  * The interning key of a route source: its attributes (as attributesKey) followed by peer index, family and next
  * hops. Built in one piece so that V8 stores it as one flat string (a concatenation would keep a cons-string
- * wrapper alive in the Map for every attribute set).
+ * wrapper alive for every attribute set). Also leaves the key's bytes and hash in the scratch buffer, so that
+ * SourceTable.intern called next with this key does not read the string again.
  */
 export function sourceKey(
   a: PathAttributes,
@@ -266,12 +290,102 @@ export function sourceKey(
   nextHop: string,
   nextHopLinkLocal: string | undefined,
 ): string {
+  writeSourceKey(a, localPref, peer, family, nextHop, nextHopLinkLocal);
+  const key = scratch.latin1Slice(0, pos);
+  lastKey = key;
+  lastKeyHash = scratchHash;
+  return key;
+}
+
+/** The key sourceKey returned last, and its hash (valid while `lastKey` is what the scratch buffer holds). */
+let lastKey: string | null = null;
+let lastKeyHash = 0;
+/** Hash of scratch[0, pos) after writeSourceKey. */
+let scratchHash = 0;
+
+/** Writes the source key into scratch[0, pos) and sets scratchHash. */
+function writeSourceKey(
+  a: PathAttributes,
+  localPref: number | undefined,
+  peer: number,
+  family: Family,
+  nextHop: string,
+  nextHopLinkLocal: string | undefined,
+): void {
+  lastKey = null;
   pos = 0;
   writeAttributes(a, localPref);
+  // `${peer}\x00${4 or 6}${nextHop}\x00${nextHopLinkLocal ?? ''}`, written without building that string.
   const ll = nextHopLinkLocal ?? '';
   ensure(16 + nextHop.length + ll.length);
-  pos += scratch.write(`${peer}\x00${family === 'ipv4-unicast' ? 4 : 6}${nextHop}\x00${ll}`, pos, 'latin1');
-  return scratch.toString('latin1', 0, pos);
+  const digits = `${peer}`;
+  for (let i = 0; i < digits.length; i++) scratch[pos++] = digits.charCodeAt(i);
+  scratch[pos++] = 0;
+  scratch[pos++] = family === 'ipv4-unicast' ? 0x34 : 0x36;
+  for (let i = 0; i < nextHop.length; i++) scratch[pos++] = nextHop.charCodeAt(i);
+  scratch[pos++] = 0;
+  for (let i = 0; i < ll.length; i++) scratch[pos++] = ll.charCodeAt(i);
+  scratchHash = hashBytes(scratch, pos);
+}
+
+// MurmurHash3 (x86, 32 bit) over little-endian 4-byte words, once over the scratch bytes and once over the
+// characters of a key string: the same value for a key and the bytes it was made of.
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+function mixK(k: number): number {
+  k = Math.imul(k, C1);
+  k = (k << 15) | (k >>> 17);
+  return Math.imul(k, C2);
+}
+function mixH(h: number, k: number): number {
+  h ^= mixK(k);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+function fmix(h: number, n: number): number {
+  h ^= n;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h === 0 ? 1 : h; // 0 marks a free slot
+}
+
+function hashBytes(b: Uint8Array, n: number): number {
+  let h = 0;
+  const whole = n & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) h = mixH(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+  let k = 0;
+  for (let s = 0; i < n; i++, s += 8) k |= b[i]! << s;
+  if ((n & 3) !== 0) h ^= mixK(k);
+  return fmix(h, n);
+}
+
+function hashString(t: string): number {
+  const n = t.length;
+  let h = 0;
+  const whole = n & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) {
+    h = mixH(
+      h,
+      t.charCodeAt(i) | (t.charCodeAt(i + 1) << 8) | (t.charCodeAt(i + 2) << 16) | (t.charCodeAt(i + 3) << 24),
+    );
+  }
+  let k = 0;
+  for (let s = 0; i < n; i++, s += 8) k |= (t.charCodeAt(i) & 0xff) << s;
+  if ((n & 3) !== 0) h ^= mixK(k);
+  return fmix(h, n);
+}
+
+/** True when `key` holds exactly the bytes scratch[0, pos). */
+function scratchEquals(key: string): boolean {
+  if (key.length !== pos) return false;
+  for (let i = 0; i < pos; i++) if (key.charCodeAt(i) !== scratch[i]) return false;
+  return true;
 }
 
 function writeAttributes(a: PathAttributes, localPref: number | undefined): void {
@@ -459,16 +573,33 @@ export function decodeAttributesKey(k: string): PathAttributes {
 /** Distinct next hops are few; sharing their strings saves one string per attribute set. */
 const MAX_SHARED_NEXT_HOPS = 65536;
 
-/** The table of interned route sources. */
+const EMPTY: RouteSource | null = null;
+
+/** A packed array of nulls (new Array(n) of a large n would make a slow dictionary-mode array). */
+function emptySlots(n: number): (RouteSource | null)[] {
+  const a: (RouteSource | null)[] = [];
+  for (let i = 0; i < n; i++) a.push(EMPTY);
+  return a;
+}
+
+/**
+ * The table of interned route sources: an open-addressing hash table (linear probing, deletion by backward
+ * shift, at most 3/4 full) of 32-bit key hashes in an Int32Array beside the sources. A Map<string, RouteSource>
+ * of a full table's 500 k sets spent most of its time in cache misses on the key strings of its hash chains;
+ * here a probe reads the hash array and touches a key only when its hash matches.
+ */
 export class SourceTable {
-  private readonly map = new Map<string, RouteSource>();
+  private hashes = new Int32Array(1024);
+  private slots: (RouteSource | null)[] = emptySlots(1024);
+  private mask = 1023;
+  private count = 0;
   private readonly nextHops = new Map<string, string>();
 
   /**
    * The RouteSource for these attributes from this peer, creating it when new. `key` is sourceKey(attrs,
-   * localPref, peer, family, nextHop, nextHopLinkLocal); `localPref`, when given, replaces attrs.localPref. The
-   * returned source's refs are not incremented: the caller counts each path it stores, and calls dropIfUnused
-   * once done with the UPDATE.
+   * localPref, peer, family, nextHop, nextHopLinkLocal) (or any other string that identifies the source);
+   * `localPref`, when given, replaces attrs.localPref. The returned source's refs are not incremented: the caller
+   * counts each path it stores, and calls dropIfUnused once done with the UPDATE.
    */
   intern(
     key: string,
@@ -480,38 +611,135 @@ export class SourceTable {
     nextHopLinkLocal: string | undefined,
     localPref: number | undefined = attrs.localPref,
   ): RouteSource {
-    let src = this.map.get(key);
-    if (src === undefined) {
-      let nh = this.nextHops.get(nextHop);
-      if (nh === undefined) {
-        if (this.nextHops.size >= MAX_SHARED_NEXT_HOPS) this.nextHops.clear();
-        nh = nextHop;
-        this.nextHops.set(nh, nh);
-      }
-      src = new RouteSource(key, peer, kind, family, attrs, nh, nextHopLinkLocal, localPref);
-      this.map.set(key, src);
+    // `===` compares contents: equal to the last sourceKey, the hash computed there is this key's hash.
+    const h = key === lastKey ? lastKeyHash : hashString(key);
+    const hashes = this.hashes;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (let s = slots[i]!; s !== null; s = slots[i]!) {
+      if (hashes[i] === h && s.key === key) return s;
+      i = (i + 1) & mask;
     }
+    return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
+  }
+
+  /**
+   * sourceKey and intern in one call: the key string is created only for a new source. The same source as
+   * intern(sourceKey(attrs, localPref, peer, family, nextHop, nextHopLinkLocal), peer, kind, …) returns.
+   */
+  internAttributes(
+    attrs: PathAttributes,
+    localPref: number | undefined,
+    peer: number,
+    kind: SourceKindCode,
+    family: Family,
+    nextHop: string,
+    nextHopLinkLocal: string | undefined,
+  ): RouteSource {
+    writeSourceKey(attrs, localPref, peer, family, nextHop, nextHopLinkLocal);
+    const h = scratchHash;
+    const hashes = this.hashes;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (let s = slots[i]!; s !== null; s = slots[i]!) {
+      if (hashes[i] === h && scratchEquals(s.key)) return s;
+      i = (i + 1) & mask;
+    }
+    const key = scratch.latin1Slice(0, pos);
+    return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
+  }
+
+  private add(
+    i: number,
+    h: number,
+    key: string,
+    peer: number,
+    kind: SourceKindCode,
+    family: Family,
+    attrs: PathAttributes,
+    nextHop: string,
+    nextHopLinkLocal: string | undefined,
+    localPref: number | undefined,
+  ): RouteSource {
+    let nh = this.nextHops.get(nextHop);
+    if (nh === undefined) {
+      if (this.nextHops.size >= MAX_SHARED_NEXT_HOPS) this.nextHops.clear();
+      nh = nextHop;
+      this.nextHops.set(nh, nh);
+    }
+    const src = new RouteSource(key, peer, kind, family, attrs, nh, nextHopLinkLocal, localPref);
+    this.hashes[i] = h;
+    this.slots[i] = src;
+    if (++this.count * 4 > this.slots.length * 3) this.resize(this.slots.length * 2);
     return src;
+  }
+
+  private resize(capacity: number): void {
+    const oldHashes = this.hashes;
+    const oldSlots = this.slots;
+    const hashes = new Int32Array(capacity);
+    const slots = emptySlots(capacity);
+    const mask = capacity - 1;
+    for (let j = 0; j < oldSlots.length; j++) {
+      const s = oldSlots[j]!;
+      if (s === null) continue;
+      const h = oldHashes[j]!;
+      let i = h & mask;
+      while (slots[i] !== null) i = (i + 1) & mask;
+      hashes[i] = h;
+      slots[i] = s;
+    }
+    this.hashes = hashes;
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  /** Removes `src` from the table (backward-shift deletion: later entries of its probe run move up). */
+  private remove(src: RouteSource): void {
+    const hashes = this.hashes;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hashString(src.key) & mask;
+    for (let s = slots[i]!; s !== src; s = slots[i]!) {
+      if (s === null) return; // not in the table (already removed)
+      i = (i + 1) & mask;
+    }
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const s = slots[j]!;
+      if (s === null) break;
+      const home = hashes[j]! & mask;
+      // The entry at j may fill the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        hashes[i] = hashes[j]!;
+        slots[i] = s;
+        i = j;
+      }
+    }
+    hashes[i] = 0;
+    slots[i] = EMPTY;
+    this.count--;
   }
 
   /** Drops one reference; frees the source when it was the last. */
   release(src: RouteSource): void {
-    if (--src.refs === 0) this.map.delete(src.key);
+    if (--src.refs === 0) this.remove(src);
   }
 
   /** Frees a source that no path ended up using (e.g. every prefix of the UPDATE was a duplicate). */
   dropIfUnused(src: RouteSource): void {
-    if (src.refs === 0) this.map.delete(src.key);
+    if (src.refs === 0) this.remove(src);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   /** Sum of all reference counts (for leak tests). */
   totalRefs(): number {
     let n = 0;
-    for (const s of this.map.values()) n += s.refs;
+    for (const s of this.slots) if (s !== null) n += s.refs;
     return n;
   }
 }
