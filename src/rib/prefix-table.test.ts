@@ -13,7 +13,7 @@ test('random hold/drop/entry operations agree with a Map model, and freed slots 
     fc.property(
       fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 3000 })), { maxLength: 3000 }),
       (ops) => {
-        const t = new PrefixTable<number>();
+        const t = new PrefixTable<number>(4);
         const holds = new Map<string, number>(); // key → holds (entry counts as one)
         const entries = new Map<string, number>();
         for (const [op, n] of ops) {
@@ -66,7 +66,7 @@ test('random hold/drop/entry operations agree with a Map model, and freed slots 
           const s = t.find(k);
           assert.equal(s >= 0, holds.has(k), `key ${n}`);
           assert.equal(t.get(k), entries.get(k));
-          if (s >= 0) assert.equal(t.keys[s], k);
+          if (s >= 0) assert.equal(t.key(s), k);
         }
         const walked = new Map([...t.walk()]);
         assert.deepEqual(walked, entries);
@@ -78,7 +78,7 @@ test('random hold/drop/entry operations agree with a Map model, and freed slots 
 });
 
 test('a million keys: every one found, then all freed and the slots reused', () => {
-  const t = new PrefixTable<boolean>();
+  const t = new PrefixTable<boolean>(4);
   const n = 1 << 20;
   for (let i = 0; i < n; i++) t.setEntry(t.slot(String.fromCharCode(24, i >> 16, (i >> 8) & 0xff, i & 0xff)), true);
   assert.equal(t.size, n);
@@ -90,4 +90,21 @@ test('a million keys: every one found, then all freed and the slots reused', () 
   const high = t.high;
   for (let i = 0; i < 1000; i++) t.setEntry(t.slot(String.fromCharCode(16, i >> 8, i & 0xff)), true);
   assert.equal(t.high, high, 'freed slots are reused');
+});
+
+test('keys of every length come back as the same string; a key too long for the table is refused', () => {
+  const t = new PrefixTable<number>(16);
+  const keys: string[] = [];
+  for (let len = 0; len <= 128; len++) {
+    const bytes = [len];
+    for (let i = 0; i < (len + 7) >> 3; i++) bytes.push((len * 37 + i * 11) & 0xff);
+    keys.push(String.fromCharCode(...bytes));
+  }
+  for (const k of keys) t.setEntry(t.slot(k), k.length);
+  for (const k of keys) {
+    const s = t.find(k);
+    assert.ok(s >= 0);
+    assert.equal(t.key(s), k);
+  }
+  assert.throws(() => new PrefixTable<number>(4).slot(keys[64]!), /does not fit/);
 });

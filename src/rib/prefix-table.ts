@@ -6,7 +6,10 @@
 //
 // The key → slot index is an open-addressing hash on an Int32Array (linear probing, load ≤ 1/2, backward-shift
 // deletion so there are no tombstones), with each slot's 32-bit hash kept so that a probe compares the stored
-// hash before it touches the key string.
+// hash before it compares the key. Keys are not kept as strings: each slot's NLRI bytes (length byte, then the
+// prefix's significant bytes) sit at a fixed stride in one byte array, and key(s) makes the string when it is
+// needed (an UPDATE being encoded, an API page). A million retained strings would be a million objects for the
+// garbage collector to copy out of the young generation and to mark ever after.
 //
 // A slot lives while anything holds it: the Loc-RIB entry (one hold while the prefix has paths), each Adj-RIB-Out
 // that holds a route for it, each dirty set it is queued in (rib.ts calls hold/drop). When the last hold goes, the
@@ -27,9 +30,14 @@ export function hashKey(key: string): number {
 
 const INITIAL_SLOTS = 1024;
 
+/** The length byte of a free slot (no prefix is longer than 128 bits). */
+const FREE = 255;
+
 export class PrefixTable<E> {
-  /** Slot → prefix key (undefined: the slot is free). */
-  keys: (PrefixKey | undefined)[] = [];
+  /** Bytes per slot in keyBytes: 1 + the family's address length. */
+  private readonly stride: number;
+  /** Slot → the key's characters (see the module comment); a free slot has FREE as its length byte. */
+  private keyBytes: Buffer;
   /** Slot → Loc-RIB entry (undefined: no path for the prefix). */
   entries: (E | undefined)[] = [];
   /** Slot → number of holds (see the module comment). */
@@ -48,6 +56,43 @@ export class PrefixTable<E> {
   /** Number of prefixes with a Loc-RIB entry. */
   size = 0;
 
+  /** `addressBytes`: 4 for IPv4, 16 for IPv6 (the longest key is one length byte plus that). */
+  constructor(addressBytes: number) {
+    this.stride = 1 + addressBytes;
+    this.keyBytes = Buffer.alloc(INITIAL_SLOTS * this.stride, FREE);
+  }
+
+  /** The key of a slot in use. */
+  key(s: number): PrefixKey {
+    const kb = this.keyBytes;
+    const o = s * this.stride;
+    const len = kb[o]!;
+    switch ((len + 7) >> 3) {
+      case 0:
+        return String.fromCharCode(len);
+      case 1:
+        return String.fromCharCode(len, kb[o + 1]!);
+      case 2:
+        return String.fromCharCode(len, kb[o + 1]!, kb[o + 2]!);
+      case 3:
+        return String.fromCharCode(len, kb[o + 1]!, kb[o + 2]!, kb[o + 3]!);
+      case 4:
+        return String.fromCharCode(len, kb[o + 1]!, kb[o + 2]!, kb[o + 3]!, kb[o + 4]!);
+      default:
+        return kb.toString('latin1', o, o + 1 + ((len + 7) >> 3));
+    }
+  }
+
+  /** Whether slot `s` holds `key`. */
+  private holdsKey(s: number, key: PrefixKey): boolean {
+    const kb = this.keyBytes;
+    const o = s * this.stride;
+    const n = key.length;
+    if (kb[o] !== key.charCodeAt(0) || n !== 1 + ((kb[o]! + 7) >> 3)) return false;
+    for (let i = 1; i < n; i++) if (kb[o + i] !== key.charCodeAt(i)) return false;
+    return true;
+  }
+
   /** Capacity of the slot arrays (typed arrays indexed by slot elsewhere are grown to this). */
   get capacity(): number {
     return this.holds.length;
@@ -62,12 +107,15 @@ export class PrefixTable<E> {
       const b = buckets[i]!;
       if (b === 0) return -1;
       const s = b - 1;
-      if (this.hashes[s] === h && this.keys[s] === key) return s;
+      if (this.hashes[s] === h && this.holdsKey(s, key)) return s;
     }
   }
 
   /** The slot of `key`, taking a new one (with no holds) when it has none. */
   slot(key: PrefixKey): number {
+    if (key.length > this.stride || key.length === 0 || key.charCodeAt(0) >= FREE) {
+      throw new Error(`prefix key of ${key.length} bytes does not fit a table of ${this.stride}-byte keys`);
+    }
     const h = hashKey(key);
     let buckets = this.buckets;
     let mask = this.mask;
@@ -76,7 +124,7 @@ export class PrefixTable<E> {
       const b = buckets[i]!;
       if (b === 0) break;
       const s = b - 1;
-      if (this.hashes[s] === h && this.keys[s] === key) return s;
+      if (this.hashes[s] === h && this.holdsKey(s, key)) return s;
     }
     let s: number;
     if (this.free.length > 0) {
@@ -84,10 +132,10 @@ export class PrefixTable<E> {
     } else {
       s = this.high++;
       if (s >= this.holds.length) this.growSlots();
-      this.keys.push(undefined);
       this.entries.push(undefined);
     }
-    this.keys[s] = key;
+    const o = s * this.stride;
+    for (let j = 0; j < key.length; j++) this.keyBytes[o + j] = key.charCodeAt(j);
     this.hashes[s] = h;
     this.holds[s] = 0;
     if (++this.used * 2 > buckets.length) {
@@ -169,7 +217,7 @@ export class PrefixTable<E> {
       }
     }
     buckets[i] = 0;
-    this.keys[s] = undefined;
+    this.keyBytes[s * this.stride] = FREE;
     this.used--;
     this.free.push(s);
   }
@@ -182,13 +230,21 @@ export class PrefixTable<E> {
     const hashes = new Int32Array(n);
     hashes.set(this.hashes);
     this.hashes = hashes;
+    const kb = Buffer.alloc(n * this.stride, FREE);
+    this.keyBytes.copy(kb);
+    this.keyBytes = kb;
+  }
+
+  /** Whether slot `s` is in use (holds a key). */
+  inUse(s: number): boolean {
+    return s < this.high && this.keyBytes[s * this.stride] !== FREE;
   }
 
   private rehash(n: number): void {
     const buckets = new Int32Array(n);
     const mask = n - 1;
     for (let s = 0; s < this.high; s++) {
-      if (this.keys[s] === undefined) continue;
+      if (!this.inUse(s)) continue;
       let i = this.hashes[s]! & mask;
       while (buckets[i] !== 0) i = (i + 1) & mask;
       buckets[i] = s + 1;
@@ -211,7 +267,7 @@ export class EntryWalk<E> implements Iterator<[PrefixKey, E]> {
     while (this.position < t.high) {
       const s = this.position++;
       const e = t.entries[s];
-      if (e !== undefined) return { done: false, value: [t.keys[s]!, e] };
+      if (e !== undefined) return { done: false, value: [t.key(s), e] };
     }
     return { done: true, value: undefined };
   }

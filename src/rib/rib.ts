@@ -435,7 +435,7 @@ export class Rib {
   private readonly onPending: ((peerId: string) => void) | undefined;
   private readonly encoder: UpdateEncoder;
   private readonly sources = new SourceTable();
-  private readonly tables: PrefixTable<Entry>[] = [new PrefixTable(), new PrefixTable()];
+  private readonly tables: PrefixTable<Entry>[] = [new PrefixTable(4), new PrefixTable(16)];
   private readonly pathCount = [0, 0];
   /** Peers by index; index 0 is "local". Holes are reused. */
   private readonly peers: (PeerState | undefined)[] = [];
@@ -880,7 +880,7 @@ export class Rib {
     }
     if (this.onBestChange !== undefined) {
       const family = FAMILY_BY_INDEX[f]!;
-      const key = table.keys[s]!;
+      const key = table.key(s);
       let best: RouteView | null = null;
       if (newBest !== undefined) {
         const cur = table.entries[s]!;
@@ -1148,7 +1148,7 @@ export class Rib {
       }
       const s = st.resend++;
       const src = st.adj[s];
-      if (src !== undefined) col.announce(src, table.keys[s]!);
+      if (src !== undefined) col.announce(src, table.key(s));
     }
     while (st.dump >= 0 && col.estimate < budget) {
       if (st.dump >= table.high) {
@@ -1179,7 +1179,7 @@ export class Rib {
     const adj = st.adj;
     const old = s < adj.length ? adj[s] : undefined;
     if (src === old) return;
-    const key = table.keys[s]!;
+    const key = table.key(s);
     if (src === undefined) {
       adj[s] = undefined;
       st.adjSize--;
@@ -1702,7 +1702,7 @@ function* keysOf(w: Iterator<[PrefixKey, Entry]>): Generator<PrefixKey> {
 
 /** The keys of an Adj-RIB-Out, in slot order (live). */
 function* adjKeys(table: PrefixTable<Entry>, st: OutState): Generator<PrefixKey> {
-  for (let s = 0; s < st.adj.length; s++) if (st.adj[s] !== undefined) yield table.keys[s]!;
+  for (let s = 0; s < st.adj.length; s++) if (st.adj[s] !== undefined) yield table.key(s);
 }
 
 function hasAttributeFilter(f: RibFilter): boolean {
