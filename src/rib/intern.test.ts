@@ -107,45 +107,73 @@ describe('SourceTable hash table', () => {
   it('property: behaves like a Map through interning, growth and releases (backward-shift deletion)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), { minLength: 1, maxLength: 4000 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 4000,
+        }),
         (ops) => {
           const t = new SourceTable();
-          const model = new Map<number, ReturnType<SourceTable['intern']>>();
-          for (const [add, i] of ops) {
+          const model = new Map<string, ReturnType<SourceTable['intern']>>();
+          const get = (i: number, byKey: boolean) => {
             const a = attrsOf(i);
+            const peer = 1 + (i % 3);
+            const nh = i % 5 === 0 ? '192.0.2.2' : '192.0.2.1';
+            return byKey
+              ? t.intern(
+                  sourceKey(a, 100, peer, 'ipv4-unicast', nh, undefined),
+                  peer,
+                  1,
+                  'ipv4-unicast',
+                  a,
+                  nh,
+                  undefined,
+                  100,
+                )
+              : t.internAttributes(a, 100, peer, SourceKind.EBGP, 'ipv4-unicast', nh, undefined);
+          };
+          for (const [add, i, byKey] of ops) {
+            const id = `${byKey}${i}`;
             if (add) {
-              const viaKey = t.intern(
-                sourceKey(a, 100, 1, 'ipv4-unicast', '192.0.2.1', undefined),
-                1,
-                1,
-                'ipv4-unicast',
-                a,
-                '192.0.2.1',
-                undefined,
-                100,
-              );
-              const viaAttrs = t.internAttributes(a, 100, 1, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined);
-              assert.equal(viaAttrs, viaKey);
-              const known = model.get(i);
-              if (known !== undefined) assert.equal(viaKey, known);
-              viaKey.refs++;
-              model.set(i, viaKey);
+              const s = get(i, byKey);
+              const known = model.get(id);
+              if (known !== undefined) assert.equal(s, known);
+              s.refs++;
+              model.set(id, s);
             } else {
-              const s = model.get(i);
+              const s = model.get(id);
               if (s === undefined) continue;
               t.release(s);
-              if (s.refs === 0) model.delete(i);
+              if (s.refs === 0) model.delete(id);
             }
             assert.equal(t.size, model.size);
           }
-          for (const [i, s] of model) {
-            const a = attrsOf(i);
-            assert.equal(t.internAttributes(a, 100, 1, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined), s);
-          }
+          for (const [id, s] of model) assert.equal(get(Number(id.replace(/\D/g, '')), id.startsWith('true')), s);
         },
       ),
       { numRuns: 30 },
     );
+  });
+
+  it('internAttributes: attributes alone in the key, peer, family and next hops compared as fields', () => {
+    const t = new SourceTable();
+    const a = attrsOf(1);
+    const s = t.internAttributes(a, undefined, 2, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined);
+    assert.equal(s.key, attributesKey(a));
+    assert.deepEqual(s.attributes(), a);
+    assert.equal(
+      t.internAttributes(attrsOf(1), undefined, 2, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined),
+      s,
+    );
+    for (const other of [
+      t.internAttributes(a, undefined, 3, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined),
+      t.internAttributes(a, undefined, 2, SourceKind.EBGP, 'ipv6-unicast', '192.0.2.1', undefined),
+      t.internAttributes(a, undefined, 2, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.9', undefined),
+      t.internAttributes(a, undefined, 2, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', 'fe80::1'),
+      t.internAttributes(a, 200, 2, SourceKind.EBGP, 'ipv4-unicast', '192.0.2.1', undefined),
+    ]) {
+      assert.notEqual(other, s);
+    }
+    assert.equal(t.size, 6);
   });
 
   it('finds a source by a key that is not the last sourceKey, and drops unused sources', () => {

@@ -49,19 +49,28 @@ const FLAGS_SHIFT = 2;
 const FAMILY_BIT = 1 << 5;
 const ORIGIN_SHIFT = 6;
 const PEER_SHIFT = 8;
+/** The bits of RouteSource.bits that are part of a source's identity besides key and next hops. */
+const PEER_FAMILY_MASK = ~((1 << PEER_SHIFT) - 1) | FAMILY_BIT;
+function peerFamilyBits(peer: number, family: Family): number {
+  return (peer << PEER_SHIFT) | (family === 'ipv6-unicast' ? FAMILY_BIT : 0);
+}
 /** Peer indexes must fit the 22 bits left in RouteSource.bits. */
 export const MAX_PEER_INDEX = (1 << 22) - 1;
 const CLUSTER_SHIFT = 16;
 
 export class RouteSource {
-  /** The interning key: the serialised attributes, then peer, family and next hops (see sourceKey). */
+  /**
+   * The interning key: the serialised attributes (attributesKey), followed by peer, family and next hops when
+   * the source was interned by a sourceKey (SourceTable.internAttributes keeps those in the other fields only).
+   */
   readonly key: string;
   /** Next hop text; "self" for a local route to be sent with the session's own address. */
   readonly nextHop: string;
   readonly nextHopLinkLocal: string | undefined;
   /** Paths in the Loc-RIB plus Adj-RIB-Out entries that reference this source. */
   refs = 0;
-  private readonly bits: number;
+  /** kind, flags, family, origin and peer index, packed (read them through the getters). */
+  readonly bits: number;
   private readonly lens: number;
   // Inputs of the decision process (decision.ts), computed once.
   readonly localPref: number;
@@ -293,17 +302,15 @@ export function sourceKey(
   writeSourceKey(a, localPref, peer, family, nextHop, nextHopLinkLocal);
   const key = scratch.latin1Slice(0, pos);
   lastKey = key;
-  lastKeyHash = scratchHash;
+  lastKeyHash = hashBytes(scratch, pos);
   return key;
 }
 
-/** The key sourceKey returned last, and its hash (valid while `lastKey` is what the scratch buffer holds). */
+/** The key sourceKey returned last, and hashString of it. */
 let lastKey: string | null = null;
 let lastKeyHash = 0;
-/** Hash of scratch[0, pos) after writeSourceKey. */
-let scratchHash = 0;
 
-/** Writes the source key into scratch[0, pos) and sets scratchHash. */
+/** Writes the source key into scratch[0, pos). */
 function writeSourceKey(
   a: PathAttributes,
   localPref: number | undefined,
@@ -325,7 +332,6 @@ function writeSourceKey(
   for (let i = 0; i < nextHop.length; i++) scratch[pos++] = nextHop.charCodeAt(i);
   scratch[pos++] = 0;
   for (let i = 0; i < ll.length; i++) scratch[pos++] = ll.charCodeAt(i);
-  scratchHash = hashBytes(scratch, pos);
 }
 
 // MurmurHash3 (x86, 32 bit) over little-endian 4-byte words, once over the scratch bytes and once over the
@@ -351,6 +357,11 @@ function fmix(h: number, n: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h === 0 ? 1 : h; // 0 marks a free slot
+}
+
+/** The table's hash of a source: its key's hash mixed with peer and family (see SourceTable.internAttributes). */
+function sourceHash(keyHash: number, peer: number, family: Family): number {
+  return fmix(keyHash ^ Math.imul((peer << 1) | (family === 'ipv4-unicast' ? 0 : 1), 0x9e3779b1), 0);
 }
 
 function hashBytes(b: Uint8Array, n: number): number {
@@ -612,21 +623,24 @@ export class SourceTable {
     localPref: number | undefined = attrs.localPref,
   ): RouteSource {
     // `===` compares contents: equal to the last sourceKey, the hash computed there is this key's hash.
-    const h = key === lastKey ? lastKeyHash : hashString(key);
+    const h = sourceHash(key === lastKey ? lastKeyHash : hashString(key), peer, family);
+    const pf = peerFamilyBits(peer, family);
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
     for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (hashes[i] === h && s.key === key) return s;
+      if (hashes[i] === h && (s.bits & PEER_FAMILY_MASK) === pf && s.key === key) return s;
       i = (i + 1) & mask;
     }
     return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
   }
 
   /**
-   * sourceKey and intern in one call: the key string is created only for a new source. The same source as
-   * intern(sourceKey(attrs, localPref, peer, family, nextHop, nextHopLinkLocal), peer, kind, …) returns.
+   * The RouteSource for these attributes from this peer, creating it when new, like intern(sourceKey(…), …) but
+   * cheaper: the key string is created only for a new source, and holds the attributes alone (peer, family and
+   * next hops are compared as the fields they are stored in), 13+ bytes less per source. A source interned
+   * this way is not found by intern(sourceKey(…)) nor the reverse: use one or the other for a given peer.
    */
   internAttributes(
     attrs: PathAttributes,
@@ -637,14 +651,25 @@ export class SourceTable {
     nextHop: string,
     nextHopLinkLocal: string | undefined,
   ): RouteSource {
-    writeSourceKey(attrs, localPref, peer, family, nextHop, nextHopLinkLocal);
-    const h = scratchHash;
+    lastKey = null;
+    pos = 0;
+    writeAttributes(attrs, localPref);
+    const h = sourceHash(hashBytes(scratch, pos), peer, family);
+    const pf = peerFamilyBits(peer, family);
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
     for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (hashes[i] === h && scratchEquals(s.key)) return s;
+      if (
+        hashes[i] === h &&
+        (s.bits & PEER_FAMILY_MASK) === pf &&
+        s.nextHop === nextHop &&
+        s.nextHopLinkLocal === nextHopLinkLocal &&
+        scratchEquals(s.key)
+      ) {
+        return s;
+      }
       i = (i + 1) & mask;
     }
     const key = scratch.latin1Slice(0, pos);
@@ -701,7 +726,7 @@ export class SourceTable {
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
-    let i = hashString(src.key) & mask;
+    let i = sourceHash(hashString(src.key), src.peer, src.family) & mask;
     for (let s = slots[i]!; s !== src; s = slots[i]!) {
       if (s === null) return; // not in the table (already removed)
       i = (i + 1) & mask;
