@@ -52,14 +52,15 @@ const OPT_TRANSITIVE = OPTIONAL | TRANSITIVE; // 0xc0
 // Decode state
 
 /**
- * Everything the attribute walk collects from one UPDATE. update.ts creates one per message, runs
- * decodeAttributeBlock, parses the NLRI field, then calls finishAttributes.
+ * Everything the attribute walk collects from one UPDATE. update.ts keeps one and calls begin() per message
+ * (decoding is synchronous; the fields are reset, the attribute object and error list are new each time as they
+ * go into the result), runs decodeAttributeBlock, parses the NLRI field, then calls finishAttributes.
  */
 export class AttrDecodeState {
-  readonly ctx: CodecContext;
-  readonly buf: Uint8Array;
-  readonly attrs: PathAttributes;
-  readonly errors: WireError[] = [];
+  ctx: CodecContext;
+  buf: Uint8Array;
+  attrs: PathAttributes;
+  errors: WireError[] = [];
   /** Strongest action among `errors` (attribute-discard when there are none; check errors.length). */
   action: ErrorActionName = ErrorAction.ATTRIBUTE_DISCARD;
   /** Number of attributes in the block (all of them, duplicates and dropped ones included). */
@@ -86,22 +87,30 @@ export class AttrDecodeState {
   constructor(buf: Uint8Array, ctx: CodecContext) {
     this.buf = buf;
     this.ctx = ctx;
-    // Every key present from the start keeps one object shape for all decoded attribute sets.
-    this.attrs = {
-      origin: 0,
-      asPath: [],
-      med: undefined,
-      localPref: undefined,
-      atomicAggregate: undefined,
-      aggregator: undefined,
-      communities: undefined,
-      originatorId: undefined,
-      clusterList: undefined,
-      extCommunities: undefined,
-      largeCommunities: undefined,
-      otc: undefined,
-      unknown: undefined,
-    };
+    this.attrs = newAttributes();
+  }
+
+  /** Resets the state for the next message (as a new AttrDecodeState(buf, ctx) would be). */
+  begin(buf: Uint8Array, ctx: CodecContext): void {
+    this.buf = buf;
+    this.ctx = ctx;
+    this.attrs = newAttributes();
+    this.errors = [];
+    this.action = ErrorAction.ATTRIBUTE_DISCARD;
+    this.count = 0;
+    this.aStart = 0;
+    this.aEnd = 0;
+    this.hasOrigin = false;
+    this.hasAsPath = false;
+    this.nextHopStart = -1;
+    this.nextHopEnd = -1;
+    this.as4Path = null;
+    this.as4Aggregator = null;
+    this.mpReach = null;
+    this.mpUnreach = null;
+    this.mpUnreachFamily = null;
+    this.mpReachEntries = 0;
+    this.mpUnreachEmpty = false;
   }
 
   /** The current attribute's bytes (flags, type, length, value), copied, for NOTIFICATION data. */
@@ -127,6 +136,29 @@ export class AttrDecodeState {
     this.action = strongerAction(this.action, e.action); // RFC 7606 §3 (h)
   }
 }
+
+/**
+ * A fresh attribute object. Every key present from the start keeps one object shape for all decoded attribute
+ * sets. The AS_PATH placeholder is shared: the attributes reach a caller only once AS_PATH was decoded.
+ */
+function newAttributes(): PathAttributes {
+  return {
+    origin: 0,
+    asPath: NO_AS_PATH,
+    med: undefined,
+    localPref: undefined,
+    atomicAggregate: undefined,
+    aggregator: undefined,
+    communities: undefined,
+    originatorId: undefined,
+    clusterList: undefined,
+    extCommunities: undefined,
+    largeCommunities: undefined,
+    otc: undefined,
+    unknown: undefined,
+  };
+}
+const NO_AS_PATH: AsPathSegment[] = [];
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small readers (no Reader object: the attribute walk is on the hot path and its bounds are checked up front).
@@ -164,11 +196,14 @@ export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 
       prev !== null &&
       prev.type === type &&
       (type === AsPathSegmentType.AS_SEQUENCE || type === AsPathSegmentType.AS_CONFED_SEQUENCE);
-    const asns: number[] = joins ? prev!.asns : [];
+    // Sized up front (a push-grown array of a few ASNs would carry a dozen empty slots).
+    const asns: number[] = joins ? prev!.asns : new Array<number>(n);
+    let at = joins ? asns.length : 0;
+    if (joins) asns.length = at + n;
     for (let i = 0; i < n; i++) {
       const asn = asSize === 4 ? u32(b, p) : u16(b, p);
       if (asn === 0) return 'AS_PATH contains AS 0 (RFC 7607)';
-      asns.push(asn);
+      asns[at++] = asn;
       p += asSize;
     }
     if (!joins) {
@@ -894,8 +929,17 @@ export function checkNextHop(st: AttrDecodeState): string | null {
     st.add(st.error(TAW, S.INVALID_NEXT_HOP_ATTRIBUTE, `NEXT_HOP ${formatIPv4(b, v)} is not a host address`));
     return null;
   }
-  return formatIPv4(b, v);
+  // A peer sends the same NEXT_HOP in nearly every UPDATE: format it once (and hand out one shared string).
+  const word = ((first << 24) | (b[v + 1]! << 16) | (b[v + 2]! << 8) | b[v + 3]!) >>> 0;
+  if (word !== lastV4NextHop) {
+    lastV4NextHop = word;
+    lastV4NextHopText = formatIPv4(b, v);
+  }
+  return lastV4NextHopText;
 }
+
+let lastV4NextHop = -1;
+let lastV4NextHopText = '';
 
 /** RFC 7606 §3 (d): a missing well-known mandatory attribute is treat-as-withdraw; data is its type code. */
 function missing(code: number): WireError {

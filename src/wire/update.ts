@@ -32,7 +32,14 @@ import {
 import { ErrorAction, WireError } from './errors.ts';
 import { decodeNlri, nlriFit, nlriSize, writeNlri } from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
-import type { AnnouncedBlock, CodecContext, NlriBlock, RouteBatch, UpdateMessage } from './types.ts';
+import {
+  type AnnouncedBlock,
+  type CodecContext,
+  defaultCodecContext,
+  type NlriBlock,
+  type RouteBatch,
+  type UpdateMessage,
+} from './types.ts';
 
 export {
   formatCommunity,
@@ -50,6 +57,9 @@ function updateError(message: string, subcode: number): WireError {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
+
+/** Reused by every decodeUpdate call (decoding is synchronous; see AttrDecodeState.begin). */
+const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext());
 
 /**
  * Decodes an UPDATE body (the message after its 19-byte header).
@@ -90,7 +100,8 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
     withdrawn.push({ family: 'ipv4-unicast', prefixes, pathIds });
   }
 
-  const st = new AttrDecodeState(body, ctx);
+  const st = decodeState;
+  st.begin(body, ctx);
   decodeAttributeBlock(st, aStart, aEnd);
 
   // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
