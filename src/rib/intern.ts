@@ -58,15 +58,39 @@ function peerFamilyBits(peer: number, family: Family): number {
 export const MAX_PEER_INDEX = (1 << 22) - 1;
 const CLUSTER_SHIFT = 16;
 
+/** A next hop and its link-local companion (RFC 2545 §3), shared by all sources that have them. */
+interface NextHops {
+  readonly nextHop: string;
+  readonly linkLocal: string | undefined;
+}
+
+/** Distinct next hops are few; sharing them saves a field and a string per attribute set. */
+const MAX_SHARED_NEXT_HOPS = 65536;
+const sharedHops = new Map<string, NextHops>();
+let lastHop: NextHops = { nextHop: '', linkLocal: undefined };
+
+function hopOf(nextHop: string, linkLocal: string | undefined): NextHops {
+  // One peer's UPDATEs nearly all carry the same next hop.
+  if (lastHop.nextHop === nextHop && lastHop.linkLocal === linkLocal) return lastHop;
+  const k = linkLocal === undefined ? nextHop : `${nextHop} ${linkLocal}`;
+  let hop = sharedHops.get(k);
+  if (hop === undefined) {
+    if (sharedHops.size >= MAX_SHARED_NEXT_HOPS) sharedHops.clear(); // a bound, not expected to be reached
+    hop = { nextHop, linkLocal };
+    sharedHops.set(k, hop);
+  }
+  lastHop = hop;
+  return hop;
+}
+
 export class RouteSource {
   /**
    * The interning key: the serialised attributes (attributesKey), followed by peer, family and next hops when
    * the source was interned by a sourceKey (SourceTable.internAttributes keeps those in the other fields only).
    */
   readonly key: string;
-  /** Next hop text; "self" for a local route to be sent with the session's own address. */
-  readonly nextHop: string;
-  readonly nextHopLinkLocal: string | undefined;
+  /** The next hops, shared by every source with the same ones (see hopOf). */
+  private readonly hop: NextHops;
   /** Paths in the Loc-RIB plus Adj-RIB-Out entries that reference this source. */
   refs = 0;
   /** kind, flags, family, origin and peer index, packed (read them through the getters). */
@@ -96,8 +120,7 @@ export class RouteSource {
   ) {
     if (peer > MAX_PEER_INDEX || peer < 0) throw new RangeError(`peer index ${peer} out of range`);
     this.key = key;
-    this.nextHop = nextHop;
-    this.nextHopLinkLocal = nextHopLinkLocal;
+    this.hop = hopOf(nextHop, nextHopLinkLocal);
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
     const cs = attrs.communities;
     if (cs !== undefined) {
@@ -146,6 +169,13 @@ export class RouteSource {
     this.lens = Math.min(len, 0xffff) | (Math.min(cl, 0x3fff) << CLUSTER_SHIFT);
   }
 
+  /** Next hop text; "self" for a local route to be sent with the session's own address. */
+  get nextHop(): string {
+    return this.hop.nextHop;
+  }
+  get nextHopLinkLocal(): string | undefined {
+    return this.hop.linkLocal;
+  }
   /** Lets a RouteSource stand for a path without Add-Path identifier (see the module comment). */
   get src(): RouteSource {
     return this;
@@ -581,9 +611,6 @@ export function decodeAttributesKey(k: string): PathAttributes {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Distinct next hops are few; sharing their strings saves one string per attribute set. */
-const MAX_SHARED_NEXT_HOPS = 65536;
-
 const EMPTY: RouteSource | null = null;
 
 /** A packed array of nulls (new Array(n) of a large n would make a slow dictionary-mode array). */
@@ -604,7 +631,6 @@ export class SourceTable {
   private slots: (RouteSource | null)[] = emptySlots(1024);
   private mask = 1023;
   private count = 0;
-  private readonly nextHops = new Map<string, string>();
 
   /**
    * The RouteSource for these attributes from this peer, creating it when new. `key` is sourceKey(attrs,
@@ -688,13 +714,7 @@ export class SourceTable {
     nextHopLinkLocal: string | undefined,
     localPref: number | undefined,
   ): RouteSource {
-    let nh = this.nextHops.get(nextHop);
-    if (nh === undefined) {
-      if (this.nextHops.size >= MAX_SHARED_NEXT_HOPS) this.nextHops.clear();
-      nh = nextHop;
-      this.nextHops.set(nh, nh);
-    }
-    const src = new RouteSource(key, peer, kind, family, attrs, nh, nextHopLinkLocal, localPref);
+    const src = new RouteSource(key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
     this.hashes[i] = h;
     this.slots[i] = src;
     if (++this.count * 4 > this.slots.length * 3) this.resize(this.slots.length * 2);
