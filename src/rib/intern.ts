@@ -430,35 +430,77 @@ function scratchEquals(key: string): boolean {
 }
 
 function writeAttributes(a: PathAttributes, localPref: number | undefined): void {
-  ensure(64);
-  u8(a.origin);
-  u16(a.asPath.length);
-  for (const seg of a.asPath) {
-    ensure(8 + seg.asns.length * 4);
-    u8(seg.type);
-    u16(seg.asns.length);
-    for (let i = 0; i < seg.asns.length; i++) u32(seg.asns[i]!);
+  // The fields every route has are written with a local offset into a buffer made large enough up front (this
+  // runs once per UPDATE); the rare ones below go through the checked helpers.
+  const path = a.asPath;
+  const cs = a.communities;
+  let need = 32 + (cs === undefined ? 0 : 3 + cs.length * 4);
+  for (let s = 0; s < path.length; s++) need += 3 + path[s]!.asns.length * 4;
+  ensure(need);
+  const b = scratch;
+  let p = pos;
+  b[p++] = a.origin;
+  if (path.length > 0xffff) throw new RangeError(`AS_PATH of ${path.length} segments cannot be carried in an UPDATE`);
+  b[p++] = path.length >>> 8;
+  b[p++] = path.length;
+  for (let s = 0; s < path.length; s++) {
+    const seg = path[s]!;
+    const asns = seg.asns;
+    const n = asns.length;
+    if (n > 0xffff) throw new RangeError(`AS_PATH segment of ${n} ASNs cannot be carried in an UPDATE`);
+    b[p++] = seg.type;
+    b[p++] = n >>> 8;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) {
+      const v = asns[i]!;
+      // Typed array stores keep the low 8 bits.
+      b[p++] = v >>> 24;
+      b[p++] = v >>> 16;
+      b[p++] = v >>> 8;
+      b[p++] = v;
+    }
   }
-  ensure(32);
-  if (a.med !== undefined) {
-    u8(T.MED);
-    u32(a.med);
+  const med = a.med;
+  if (med !== undefined) {
+    b[p++] = T.MED;
+    b[p++] = med >>> 24;
+    b[p++] = med >>> 16;
+    b[p++] = med >>> 8;
+    b[p++] = med;
   }
   if (localPref !== undefined) {
-    u8(T.LOCAL_PREF);
-    u32(localPref);
+    b[p++] = T.LOCAL_PREF;
+    b[p++] = localPref >>> 24;
+    b[p++] = localPref >>> 16;
+    b[p++] = localPref >>> 8;
+    b[p++] = localPref;
   }
-  if (a.atomicAggregate) u8(T.ATOMIC_AGGREGATE);
+  if (a.atomicAggregate) b[p++] = T.ATOMIC_AGGREGATE;
+  pos = p;
   if (a.aggregator !== undefined) {
+    ensure(16);
     u8(T.AGGREGATOR);
     u32(a.aggregator.asn);
     text(a.aggregator.address);
   }
-  if (a.communities !== undefined) {
-    ensure(8 + a.communities.length * 4);
-    u8(T.COMMUNITIES);
-    u16(a.communities.length);
-    for (let i = 0; i < a.communities.length; i++) u32(a.communities[i]!);
+  if (cs !== undefined) {
+    // ensure(need) above counted the communities; the aggregator may have moved the buffer.
+    ensure(3 + cs.length * 4);
+    const b = scratch;
+    let p = pos;
+    const n = cs.length;
+    if (n > 0xffff) throw new RangeError(`attribute list of ${n} entries cannot be carried in an UPDATE`);
+    b[p++] = T.COMMUNITIES;
+    b[p++] = n >>> 8;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) {
+      const v = cs[i]!;
+      b[p++] = v >>> 24;
+      b[p++] = v >>> 16;
+      b[p++] = v >>> 8;
+      b[p++] = v;
+    }
+    pos = p;
   }
   if (a.originatorId !== undefined) {
     ensure(1);
