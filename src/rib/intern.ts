@@ -15,6 +15,7 @@
 // collector to trace. The key is not the wire encoding: that depends on the session (2- or 4-octet ASNs).
 
 import {
+  type AsPathSegment,
   AsPathSegmentType,
   type AsPathSegmentTypeCode,
   type Family,
@@ -554,30 +555,52 @@ function writeAttributes(a: PathAttributes, localPref: number | undefined): void
   u8(T.END);
 }
 
+// The key being read by decodeAttributesKey and the offset in it (decoding is synchronous; module-level state
+// instead of closures lets the readers inline).
+let kk = '';
+let kp = 0;
+
+function kb(): number {
+  return kk.charCodeAt(kp++);
+}
+function kw(): number {
+  const p = kp;
+  kp = p + 2;
+  return (kk.charCodeAt(p) << 8) | kk.charCodeAt(p + 1);
+}
+function kd(): number {
+  const p = kp;
+  kp = p + 4;
+  return (
+    ((kk.charCodeAt(p) << 24) | (kk.charCodeAt(p + 1) << 16) | (kk.charCodeAt(p + 2) << 8) | kk.charCodeAt(p + 3)) >>> 0
+  );
+}
+function kt(): string {
+  const n = kb();
+  kp += n;
+  return kk.slice(kp - n, kp);
+}
+
 /** The inverse of attributesKey (reads up to its end tag; whatever follows is ignored). */
 export function decodeAttributesKey(k: string): PathAttributes {
-  let p = 0;
-  const b = (): number => k.charCodeAt(p++);
-  const w = (): number => (k.charCodeAt(p++) << 8) | k.charCodeAt(p++);
-  const d = (): number =>
-    ((k.charCodeAt(p++) << 24) | (k.charCodeAt(p++) << 16) | (k.charCodeAt(p++) << 8) | k.charCodeAt(p++)) >>> 0;
-  const t = (): string => {
-    const n = b();
-    p += n;
-    return k.slice(p - n, p);
-  };
+  kk = k;
+  kp = 0;
+  const b = kb;
+  const w = kw;
+  const d = kd;
+  const t = kt;
   const origin = b() as OriginCode;
   const nseg = w();
-  const asPath = [];
+  const asPath: AsPathSegment[] = new Array(nseg);
   for (let s = 0; s < nseg; s++) {
     const type = b() as AsPathSegmentTypeCode;
     const n = w();
-    const asns: number[] = [];
-    for (let i = 0; i < n; i++) asns.push(d());
-    asPath.push({ type, asns });
+    const asns: number[] = new Array(n);
+    for (let i = 0; i < n; i++) asns[i] = d();
+    asPath[s] = { type, asns };
   }
   const a: PathAttributes = { origin, asPath };
-  for (let tag = b(); tag !== T.END && p <= k.length; tag = b()) {
+  for (let tag = b(); tag !== T.END && kp <= k.length; tag = b()) {
     switch (tag) {
       case T.MED:
         a.med = d();
@@ -595,8 +618,8 @@ export function decodeAttributesKey(k: string): PathAttributes {
       }
       case T.COMMUNITIES: {
         const n = w();
-        const cs: number[] = [];
-        for (let i = 0; i < n; i++) cs.push(d());
+        const cs: number[] = new Array(n);
+        for (let i = 0; i < n; i++) cs[i] = d();
         a.communities = cs;
         break;
       }
@@ -645,7 +668,7 @@ export function decodeAttributesKey(k: string): PathAttributes {
         break;
       }
       default:
-        throw new Error(`corrupt attribute key: tag ${tag} at ${p - 1}`);
+        throw new Error(`corrupt attribute key: tag ${tag} at ${kp - 1}`);
     }
   }
   return a;
