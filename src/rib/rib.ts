@@ -373,19 +373,32 @@ class Collector {
   estimate = 0;
   perPrefix = 0;
 
+  /** The last source announced and its list: a table's prefixes of one UPDATE sit in consecutive slots, so most
+   * announcements skip the Map. */
+  private lastSrc: RouteSource | null = null;
+  private lastList: PrefixKey[] = [];
+
   reset(addPath: boolean): void {
     this.groups.clear();
+    this.lastSrc = null;
     this.withdrawn = [];
     this.estimate = 0;
     this.perPrefix = addPath ? 4 : 0;
   }
 
   announce(src: RouteSource, key: PrefixKey): void {
-    let g = this.groups.get(src);
-    if (g === undefined) {
-      g = [];
-      this.groups.set(src, g);
-      this.estimate += estimateAttributes(src);
+    let g: PrefixKey[] | undefined;
+    if (src === this.lastSrc) {
+      g = this.lastList;
+    } else {
+      g = this.groups.get(src);
+      if (g === undefined) {
+        g = [];
+        this.groups.set(src, g);
+        this.estimate += estimateAttributes(src);
+      }
+      this.lastSrc = src;
+      this.lastList = g;
     }
     g.push(key);
     this.estimate += key.length + this.perPrefix;
@@ -1235,7 +1248,7 @@ export class Rib {
         bytes += m.length;
       }
     }
-    col.groups.clear();
+    col.reset(addPath);
     return bytes;
   }
 
