@@ -232,15 +232,18 @@ export function makePath(src: RouteSource, pathId: number): Path {
 // ---------------------------------------------------------------------------------------------------------------
 // The serialised form of a PathAttributes value.
 //
-//   origin u8, segment count u16 (a 65535-byte UPDATE can carry thousands of one-AS segments), per segment:
-//   type u8, count u16, ASNs u32 each;
+//   origin u8, segment count v, per segment: type u8, count v, ASNs v each;
 //   then optional fields, each a tag byte (the attribute's type code) and its value, in this order:
-//   0x04 MED u32 · 0x05 LOCAL_PREF u32 · 0x06 ATOMIC_AGGREGATE · 0x07 AGGREGATOR u32 + text ·
-//   0x08 COMMUNITIES u16 count + u32s · 0x09 ORIGINATOR_ID text · 0x0a CLUSTER_LIST u16 count + texts ·
+//   0x04 MED v · 0x05 LOCAL_PREF v · 0x06 ATOMIC_AGGREGATE · 0x07 AGGREGATOR u32 + text ·
+//   0x08 COMMUNITIES count v + u32s · 0x09 ORIGINATOR_ID text · 0x0a CLUSTER_LIST u16 count + texts ·
 //   0x10 extended communities u16 count + (u8 length + bytes) · 0x20 large communities u16 count + 3 × u32 ·
 //   0x23 OTC u32 · 0xff unknown u16 count + (flags u8, code u8, length u16, bytes);
 //   then the end tag 0x00. A text is a length byte and its (ASCII) characters.
-// Lists are bounded by the 65535-byte attribute length of the wire, so u16 counts are enough.
+// v is a base-128 varint (low 7 bits first, high bit set on every byte but the last; the shortest form, so equal
+// values give equal bytes): most ASNs take 2 or 3 bytes instead of 4, counts, LOCAL_PREF and most MEDs 1 — a
+// typical key is 8–16 bytes shorter, and a V8 string is sized in steps of 8 bytes. Communities stay u32 (their
+// high 16 bits are an ASN: as varints they would take 5 bytes). The rarer lists are bounded by the 65535-byte
+// attribute length of the wire, so u16 counts are enough.
 
 // Every field of PathAttributes must be handled by attributesKey and decodeAttributesKey: adding a field to the
 // interface without adding it here is a type error.
@@ -435,46 +438,56 @@ function writeAttributes(a: PathAttributes, localPref: number | undefined): void
   // runs once per UPDATE); the rare ones below go through the checked helpers.
   const path = a.asPath;
   const cs = a.communities;
-  let need = 32 + (cs === undefined ? 0 : 3 + cs.length * 4);
-  for (let s = 0; s < path.length; s++) need += 3 + path[s]!.asns.length * 4;
+  let need = 32 + (cs === undefined ? 0 : 6 + cs.length * 4);
+  for (let s = 0; s < path.length; s++) need += 6 + path[s]!.asns.length * 5;
   ensure(need);
   const b = scratch;
   let p = pos;
   b[p++] = a.origin;
-  if (path.length > 0xffff) throw new RangeError(`AS_PATH of ${path.length} segments cannot be carried in an UPDATE`);
-  b[p++] = path.length >>> 8;
-  b[p++] = path.length;
+  let v = path.length;
+  while (v >= 0x80) {
+    b[p++] = v | 0x80; // typed array stores keep the low 8 bits
+    v >>>= 7;
+  }
+  b[p++] = v;
   for (let s = 0; s < path.length; s++) {
     const seg = path[s]!;
     const asns = seg.asns;
     const n = asns.length;
-    if (n > 0xffff) throw new RangeError(`AS_PATH segment of ${n} ASNs cannot be carried in an UPDATE`);
     b[p++] = seg.type;
-    b[p++] = n >>> 8;
-    b[p++] = n;
+    v = n;
+    while (v >= 0x80) {
+      b[p++] = v | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
     for (let i = 0; i < n; i++) {
-      const v = asns[i]!;
-      // Typed array stores keep the low 8 bits.
-      b[p++] = v >>> 24;
-      b[p++] = v >>> 16;
-      b[p++] = v >>> 8;
+      v = asns[i]! >>> 0;
+      while (v >= 0x80) {
+        b[p++] = v | 0x80;
+        v >>>= 7;
+      }
       b[p++] = v;
     }
   }
   const med = a.med;
   if (med !== undefined) {
     b[p++] = T.MED;
-    b[p++] = med >>> 24;
-    b[p++] = med >>> 16;
-    b[p++] = med >>> 8;
-    b[p++] = med;
+    v = med >>> 0;
+    while (v >= 0x80) {
+      b[p++] = v | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
   }
   if (localPref !== undefined) {
     b[p++] = T.LOCAL_PREF;
-    b[p++] = localPref >>> 24;
-    b[p++] = localPref >>> 16;
-    b[p++] = localPref >>> 8;
-    b[p++] = localPref;
+    v = localPref >>> 0;
+    while (v >= 0x80) {
+      b[p++] = v | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
   }
   if (a.atomicAggregate) b[p++] = T.ATOMIC_AGGREGATE;
   pos = p;
@@ -486,14 +499,17 @@ function writeAttributes(a: PathAttributes, localPref: number | undefined): void
   }
   if (cs !== undefined) {
     // ensure(need) above counted the communities; the aggregator may have moved the buffer.
-    ensure(3 + cs.length * 4);
+    ensure(6 + cs.length * 4);
     const b = scratch;
     let p = pos;
     const n = cs.length;
-    if (n > 0xffff) throw new RangeError(`attribute list of ${n} entries cannot be carried in an UPDATE`);
     b[p++] = T.COMMUNITIES;
-    b[p++] = n >>> 8;
-    b[p++] = n;
+    v = n;
+    while (v >= 0x80) {
+      b[p++] = v | 0x80;
+      v >>>= 7;
+    }
+    b[p++] = v;
     for (let i = 0; i < n; i++) {
       const v = cs[i]!;
       b[p++] = v >>> 24;
@@ -575,6 +591,29 @@ function kd(): number {
     ((kk.charCodeAt(p) << 24) | (kk.charCodeAt(p + 1) << 16) | (kk.charCodeAt(p + 2) << 8) | kk.charCodeAt(p + 3)) >>> 0
   );
 }
+/** A base-128 number, low 7 bits first, the high bit of each byte saying another follows. */
+function kv(): number {
+  const k = kk;
+  let p = kp;
+  let c = k.charCodeAt(p++);
+  let v = c & 0x7f;
+  if (c >= 0x80) {
+    c = k.charCodeAt(p++);
+    v |= (c & 0x7f) << 7;
+    if (c >= 0x80) {
+      c = k.charCodeAt(p++);
+      v |= (c & 0x7f) << 14;
+      if (c >= 0x80) {
+        c = k.charCodeAt(p++);
+        v |= (c & 0x7f) << 21;
+        // A u32 needs at most 5 bytes; the fifth holds its top 4 bits.
+        if (c >= 0x80) v += (k.charCodeAt(p++) & 0x0f) * 0x10000000;
+      }
+    }
+  }
+  kp = p;
+  return v;
+}
 function kt(): string {
   const n = kb();
   kp += n;
@@ -590,23 +629,23 @@ export function decodeAttributesKey(k: string): PathAttributes {
   const d = kd;
   const t = kt;
   const origin = b() as OriginCode;
-  const nseg = w();
+  const nseg = kv();
   const asPath: AsPathSegment[] = new Array(nseg);
   for (let s = 0; s < nseg; s++) {
     const type = b() as AsPathSegmentTypeCode;
-    const n = w();
+    const n = kv();
     const asns: number[] = new Array(n);
-    for (let i = 0; i < n; i++) asns[i] = d();
+    for (let i = 0; i < n; i++) asns[i] = kv();
     asPath[s] = { type, asns };
   }
   const a: PathAttributes = { origin, asPath };
   for (let tag = b(); tag !== T.END && kp <= k.length; tag = b()) {
     switch (tag) {
       case T.MED:
-        a.med = d();
+        a.med = kv();
         break;
       case T.LOCAL_PREF:
-        a.localPref = d();
+        a.localPref = kv();
         break;
       case T.ATOMIC_AGGREGATE:
         a.atomicAggregate = true;
@@ -617,7 +656,7 @@ export function decodeAttributesKey(k: string): PathAttributes {
         break;
       }
       case T.COMMUNITIES: {
-        const n = w();
+        const n = kv();
         const cs: number[] = new Array(n);
         for (let i = 0; i < n; i++) cs[i] = d();
         a.communities = cs;
