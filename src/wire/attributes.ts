@@ -179,7 +179,9 @@ function u32(b: Uint8Array, o: number): number {
  * Returns the segments or a string saying what is wrong.
  */
 export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 2 | 4): AsPathSegment[] | string {
-  const segs: AsPathSegment[] = [];
+  // Created at the first segment as a one-element literal (most paths have one segment; a pushed-to empty array
+  // would get room for 17).
+  let segs: AsPathSegment[] | null = null;
   let p = start;
   let prev: AsPathSegment | null = null;
   while (p < end) {
@@ -208,10 +210,11 @@ export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 
     }
     if (!joins) {
       prev = { type: type as AsPathSegmentTypeCode, asns };
-      segs.push(prev);
+      if (segs === null) segs = [prev];
+      else segs.push(prev);
     }
   }
-  return segs;
+  return segs ?? [];
 }
 
 /** RFC 4271 §9.1.2.2 a) / RFC 6793 §4.2.3: an AS_SET counts as one, confederation segments not at all. */

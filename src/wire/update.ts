@@ -88,7 +88,6 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
   }
 
   const withdrawn: NlriBlock[] = [];
-  const announced: AnnouncedBlock[] = [];
   const v4AddPath = ctx.addPathRx.has('ipv4-unicast');
 
   // RFC 7606 §3 (i): Withdrawn Routes are checked like the NLRI field.
@@ -120,9 +119,10 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
   if (nlri !== null) {
     const nh = checkNextHop(st);
     if (nh !== null) nlri.nextHop = nh;
-    announced.push(nlri);
   }
-  if (st.mpReach !== null && st.mpReach.prefixes.length > 0) announced.push(st.mpReach);
+  // Array literals of the exact length: a pushed-to empty array would get room for 17 blocks.
+  const mp = st.mpReach !== null && st.mpReach.prefixes.length > 0 ? st.mpReach : null;
+  const announced: AnnouncedBlock[] = nlri === null ? (mp === null ? [] : [mp]) : mp === null ? [nlri] : [nlri, mp];
   const un = st.mpUnreach;
   if (un !== null && un.prefixes.length > 0) {
     const same = withdrawn.find((w) => w.family === un.family);
