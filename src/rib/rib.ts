@@ -411,10 +411,11 @@ class Collector {
   }
 }
 
-/** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): the key is about
- * as long as the encoded attributes. */
+/** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): header and
+ * section lengths, ORIGIN, NEXT_HOP (MP_REACH for IPv6), the AS_PATH with our AS at 4 octets per ASN, and the key
+ * for the rest (it stores numbers in fewer bytes than the wire, so this errs on the large side only a little). */
 function estimateAttributes(src: RouteSource): number {
-  return 30 + src.key.length;
+  return 40 + 4 * (src.asPathLength + 1) + src.key.length + (src.family === 'ipv6-unicast' ? 24 : 0);
 }
 
 /**
@@ -685,16 +686,15 @@ export class Rib {
     const localPref = peer.ibgp ? attrs.localPref : 100;
     for (const b of msg.announced) {
       const f = famIndex(b.family);
-      const key = sourceKey(attrs, localPref, peer.idx, b.family, b.nextHop, b.nextHopLinkLocal);
-      const src = this.sources.intern(
-        key,
+      // The key string is made only for a new attribute set (intern.ts).
+      const src = this.sources.internAttributes(
+        attrs,
+        localPref,
         peer.idx,
         peer.kind,
         b.family,
-        attrs,
         b.nextHop,
         b.nextHopLinkLocal,
-        localPref,
       );
       for (let i = 0; i < b.prefixes.length; i++) {
         this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
