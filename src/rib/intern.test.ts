@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { PathAttributes } from '../wire/index.ts';
+import { ipv4ToNumber, type PathAttributes } from '../wire/index.ts';
 import {
   attributesKey,
   decodeAttributesKey,
@@ -210,3 +210,22 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
     return false;
   }
 }
+
+describe('RouteSource decision inputs', () => {
+  it('property: MED, LOCAL_PREF, neighbour AS and ORIGINATOR_ID read back as the unsigned values they were', () => {
+    fc.assert(
+      fc.property(attributesArb, u32, (a, lp) => {
+        const t = new SourceTable();
+        const s = t.internAttributes(a, lp, 1, SourceKind.IBGP, 'ipv4-unicast', '192.0.2.1', undefined);
+        assert.equal(s.localPref, lp);
+        assert.equal(s.med, a.med ?? 0);
+        assert.equal(s.originatorId, a.originatorId === undefined ? -1 : ipv4ToNumber(a.originatorId));
+        const first = a.asPath.find((g) => (g.type === 2 && g.asns.length > 0) || g.type === 1);
+        const nas = first === undefined ? 0 : first.type === 1 ? -1 : first.asns[0]!;
+        assert.equal(s.neighborAs, nas === 0xffffffff ? -1 : nas);
+        assert.equal(s.clusterListLength, a.clusterList?.length ?? 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -58,6 +58,8 @@ function peerFamilyBits(peer: number, family: Family): number {
 /** Peer indexes must fit the 22 bits left in RouteSource.bits. */
 export const MAX_PEER_INDEX = (1 << 22) - 1;
 const CLUSTER_SHIFT = 16;
+/** RouteSource.lens: the source has an ORIGINATOR_ID (bit 30: still a small integer). */
+const HAS_ORIGINATOR = 1 << 30;
 
 /** A next hop and its link-local companion (RFC 2545 §3), shared by all sources that have them. */
 interface NextHops {
@@ -97,13 +99,14 @@ export class RouteSource {
   /** kind, flags, family, origin and peer index, packed (read them through the getters). */
   readonly bits: number;
   private readonly lens: number;
-  // Inputs of the decision process (decision.ts), computed once.
-  readonly localPref: number;
-  readonly med: number;
-  /** Leftmost AS of the AS_PATH (RFC 4271 §9.1.2.2 (c)); 0 for an empty path, -1 when it starts with an AS_SET. */
-  readonly neighborAs: number;
-  /** ORIGINATOR_ID as a number, or -1 when absent (the peer's router id is used then; RFC 4456 §9). */
-  readonly originatorId: number;
+  // Inputs of the decision process (decision.ts), computed once. Unsigned 32-bit values are stored as signed
+  // (`| 0`) and read back through getters: V8 keeps a field as a small integer only while every instance's value
+  // fits 32 signed bits; one MED, ASN or router id of 2^31 or more would put a 16-byte boxed number behind that
+  // field in every source.
+  private readonly lp: number;
+  private readonly m: number;
+  private readonly nas: number;
+  private readonly oid: number;
 
   /**
    * `attrs` are only read, not kept (see attributes()); `key` must serialise them (with `localPref` in place of
@@ -139,9 +142,9 @@ export class RouteSource {
       (attrs.origin << ORIGIN_SHIFT) |
       (peer << PEER_SHIFT);
     // RFC 4271 §9.1.2.2 / §5.1.5: a missing LOCAL_PREF counts as the default, 100.
-    this.localPref = localPref ?? 100;
+    this.lp = (localPref ?? 100) | 0;
     // RFC 4271 §9.1.2.2 (c): a missing MED counts as 0 (the lowest, most preferred value).
-    this.med = attrs.med ?? 0;
+    this.m = (attrs.med ?? 0) | 0;
     let len = 0;
     let nas = 0;
     let nasFound = false;
@@ -164,10 +167,28 @@ export class RouteSource {
       }
       // RFC 5065 §5.3: confederation segments do not count towards the length, nor name the neighbour AS.
     }
-    this.neighborAs = nas;
-    this.originatorId = attrs.originatorId === undefined ? -1 : (ipv4ToNumber(attrs.originatorId) ?? -1);
+    // -1 (AS_SET first) is also ASN 4294967295, which RFC 7300 reserves: it never names a neighbour AS.
+    this.nas = nas | 0;
+    const oid = attrs.originatorId === undefined ? undefined : ipv4ToNumber(attrs.originatorId);
+    this.oid = (oid ?? 0) | 0;
     const cl = attrs.clusterList?.length ?? 0;
-    this.lens = Math.min(len, 0xffff) | (Math.min(cl, 0x3fff) << CLUSTER_SHIFT);
+    this.lens =
+      Math.min(len, 0xffff) | (Math.min(cl, 0x3fff) << CLUSTER_SHIFT) | (oid === undefined ? 0 : HAS_ORIGINATOR);
+  }
+
+  get localPref(): number {
+    return this.lp >>> 0;
+  }
+  get med(): number {
+    return this.m >>> 0;
+  }
+  /** Leftmost AS of the AS_PATH (RFC 4271 §9.1.2.2 (c)); 0 for an empty path, -1 when it starts with an AS_SET. */
+  get neighborAs(): number {
+    return this.nas === -1 ? -1 : this.nas >>> 0;
+  }
+  /** ORIGINATOR_ID as a number, or -1 when absent (the peer's router id is used then; RFC 4456 §9). */
+  get originatorId(): number {
+    return (this.lens & HAS_ORIGINATOR) === 0 ? -1 : this.oid >>> 0;
   }
 
   /** Next hop text; "self" for a local route to be sent with the session's own address. */
@@ -204,7 +225,7 @@ export class RouteSource {
     return this.lens & 0xffff;
   }
   get clusterListLength(): number {
-    return this.lens >>> CLUSTER_SHIFT;
+    return (this.lens >>> CLUSTER_SHIFT) & 0x3fff;
   }
 
   /** The attributes, decoded from the key: a new object on each call (not for per-prefix use). */
