@@ -1421,7 +1421,7 @@ export class Rib {
   }
 
   /**
-   * Every path, best first per prefix, in table order (insertion order; stable between pages). `total` counts the
+   * Every path, best first per prefix, in table order (prefix-slot order; stable between pages). `total` counts the
    * paths of the whole family, or of the one prefix asked for.
    */
   query(family: Family, opts: RibQueryOptions = {}): { total: number; routes: RouteView[] } {
