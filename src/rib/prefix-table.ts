@@ -83,6 +83,11 @@ export class PrefixTable<E> {
     }
   }
 
+  /** The length of the key of a slot in use (1 + the prefix's significant bytes). */
+  keyLength(s: number): number {
+    return 1 + ((this.keyBytes[s * this.stride]! + 7) >> 3);
+  }
+
   /** Whether slot `s` holds `key`. */
   private holdsKey(s: number, key: PrefixKey): boolean {
     const kb = this.keyBytes;

@@ -366,42 +366,85 @@ function groupKey(p: PeerState): string {
   ].join('|');
 }
 
-/** Announcements (grouped by source) and withdrawals of one family, gathered during one pull. */
+/**
+ * Announcements (grouped by source) and withdrawals of one family, gathered during one pull. Announcements are
+ * kept as prefix slots chained per source in typed arrays (no array per source growing by push, no key string
+ * until the batch is built, each list then made at its exact length); an announced slot is held by the
+ * Adj-RIB-Out entry just set, so it still names its prefix at flush time.
+ */
 class Collector {
-  readonly groups = new Map<RouteSource, PrefixKey[]>();
+  /** Source → its index in `sources` during this pull. */
+  private readonly index = new Map<RouteSource, number>();
+  /** Sources announced in this pull, in order of first announcement, with their counts and chain ends. */
+  readonly sources: RouteSource[] = [];
+  private counts: Int32Array = new Int32Array(256);
+  private firsts: Int32Array = new Int32Array(256);
+  private lasts: Int32Array = new Int32Array(256);
+  /** Announced slots in order, and each one's successor in its source's chain (-1 at the end). */
+  private slots: Int32Array = new Int32Array(4096);
+  private nexts: Int32Array = new Int32Array(4096);
+  private n = 0;
+  /** The last source announced and its index: a table's prefixes of one UPDATE sit in consecutive slots, so most
+   * announcements skip the Map. */
+  private lastSrc: RouteSource | null = null;
+  private lastIdx = -1;
   withdrawn: PrefixKey[] = [];
   estimate = 0;
   perPrefix = 0;
 
-  /** The last source announced and its list: a table's prefixes of one UPDATE sit in consecutive slots, so most
-   * announcements skip the Map. */
-  private lastSrc: RouteSource | null = null;
-  private lastList: PrefixKey[] = [];
-
   reset(addPath: boolean): void {
-    this.groups.clear();
+    this.index.clear();
+    this.sources.length = 0;
+    this.n = 0;
     this.lastSrc = null;
     this.withdrawn = [];
     this.estimate = 0;
     this.perPrefix = addPath ? 4 : 0;
   }
 
-  announce(src: RouteSource, key: PrefixKey): void {
-    let g: PrefixKey[] | undefined;
-    if (src === this.lastSrc) {
-      g = this.lastList;
-    } else {
-      g = this.groups.get(src);
-      if (g === undefined) {
-        g = [];
-        this.groups.set(src, g);
+  /** `keyLength`: the prefix key's length (its share of the pull budget). */
+  announce(src: RouteSource, slot: number, keyLength: number): void {
+    let j = this.lastIdx;
+    if (src !== this.lastSrc) {
+      const known = this.index.get(src);
+      if (known === undefined) {
+        j = this.sources.length;
+        if (j === this.counts.length) {
+          this.counts = grow(this.counts);
+          this.firsts = grow(this.firsts);
+          this.lasts = grow(this.lasts);
+        }
+        this.sources.push(src);
+        this.index.set(src, j);
+        this.counts[j] = 0;
+        this.firsts[j] = -1;
         this.estimate += estimateAttributes(src);
+      } else {
+        j = known;
       }
       this.lastSrc = src;
-      this.lastList = g;
+      this.lastIdx = j;
     }
-    g.push(key);
-    this.estimate += key.length + this.perPrefix;
+    const i = this.n++;
+    if (i === this.slots.length) {
+      this.slots = grow(this.slots);
+      this.nexts = grow(this.nexts);
+    }
+    this.slots[i] = slot;
+    this.nexts[i] = -1;
+    if (this.firsts[j] === -1) this.firsts[j] = i;
+    else this.nexts[this.lasts[j]!] = i;
+    this.lasts[j] = i;
+    this.counts[j]!++;
+    this.estimate += keyLength + this.perPrefix;
+  }
+
+  /** The prefixes announced with the `j`th source, in the order they were announced. */
+  prefixesOf(j: number, table: PrefixTable<Entry>): PrefixKey[] {
+    const out: PrefixKey[] = new Array(this.counts[j]!);
+    let k = 0;
+    for (let i = this.firsts[j]!; i !== -1; i = this.nexts[i]!) out[k++] = table.key(this.slots[i]!);
+    return out;
   }
 
   withdraw(key: PrefixKey): void {
@@ -409,6 +452,12 @@ class Collector {
     this.withdrawn.push(key);
     this.estimate += key.length + this.perPrefix;
   }
+}
+
+function grow(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): header and
@@ -1161,7 +1210,7 @@ export class Rib {
       }
       const s = st.resend++;
       const src = st.adj[s];
-      if (src !== undefined) col.announce(src, table.key(s));
+      if (src !== undefined) col.announce(src, s, table.keyLength(s));
     }
     while (st.dump >= 0 && col.estimate < budget) {
       if (st.dump >= table.high) {
@@ -1171,7 +1220,7 @@ export class Rib {
       const s = st.dump++;
       if (table.entries[s] !== undefined) this.sync(peer, st, table, s, col);
     }
-    let bytes = this.flush(peer, family, ctx, addPath, out);
+    let bytes = this.flush(peer, family, table, ctx, addPath, out);
     if (st.dump < 0 && st.eorPending) {
       const eor = this.encoder.encodeEndOfRib(family);
       out.push(eor);
@@ -1192,13 +1241,13 @@ export class Rib {
     const adj = st.adj;
     const old = s < adj.length ? adj[s] : undefined;
     if (src === old) return;
-    const key = table.key(s);
     if (src === undefined) {
       adj[s] = undefined;
       st.adjSize--;
       this.sources.release(old!);
+      // The key before the drop (the slot may be freed by it).
+      col.withdraw(table.key(s));
       table.drop(s);
-      col.withdraw(key);
       return;
     }
     if (old === undefined) {
@@ -1211,11 +1260,18 @@ export class Rib {
       this.sources.release(old);
     }
     src.refs++;
-    col.announce(src, key);
+    col.announce(src, s, table.keyLength(s));
   }
 
   /** Encodes what the collector gathered; returns the bytes produced. */
-  private flush(peer: PeerState, family: Family, ctx: CodecContext, addPath: boolean, out: Uint8Array[]): number {
+  private flush(
+    peer: PeerState,
+    family: Family,
+    table: PrefixTable<Entry>,
+    ctx: CodecContext,
+    addPath: boolean,
+    out: Uint8Array[],
+  ): number {
     const col = this.collector;
     let bytes = 0;
     if (col.withdrawn.length > 0) {
@@ -1226,11 +1282,13 @@ export class Rib {
         bytes += m.length;
       }
     }
-    if (col.groups.size === 0) return bytes;
+    if (col.sources.length === 0) return bytes;
     // Sources whose exported form is identical (e.g. two iBGP paths that differ only in LOCAL_PREF, towards an
     // eBGP peer) share one batch.
     const batches = new Map<string, RouteBatch>();
-    for (const [src, prefixes] of col.groups) {
+    for (let j = 0; j < col.sources.length; j++) {
+      const src = col.sources[j]!;
+      const prefixes = col.prefixesOf(j, table);
       const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
       const e = exportRoute(src, from, peer, this.clusterIdText, this.localExportOf(src));
       const k = `${e.nextHop}\x00${attributesKey(e.attributes)}`;
