@@ -518,6 +518,8 @@ export class Rib {
   private sweepScheduled = false;
   private readonly onBackground: (() => void) | undefined;
   private readonly schedule: (fn: () => void) => void;
+  /** The same groups as a list (walked once per best-path change: no iterator per prefix). */
+  private readonly groupList: UpdateGroup[] = [];
   /** Update groups by groupKey; empty when disabled. */
   private readonly groups = new Map<string, UpdateGroup>();
   private updateGroups: boolean;
@@ -930,14 +932,17 @@ export class Rib {
       if (st.mark(s)) table.hold(s);
       if (!p.signalled) this.signal(p);
     }
-    if (this.groups.size > 0) {
-      for (const g of this.groups.values()) {
+    const groups = this.groupList;
+    if (groups.length > 0) {
+      for (let i = 0; i < groups.length; i++) {
+        const g = groups[i]!;
         const st = g.rep.out[f];
         if (st === null || st === undefined) continue;
         const r = g.rep;
         if ((os === undefined || !this.exportable(os, r)) && (ns === undefined || !this.exportable(ns, r))) continue;
         if (st.mark(s)) table.hold(s);
-        for (const m of g.members) if (!m.signalled) this.signal(m);
+        const ms = g.members;
+        for (let k = 0; k < ms.length; k++) if (!ms[k]!.signalled) this.signal(ms[k]!);
       }
     }
     if (this.onBestChange !== undefined) {
@@ -1096,6 +1101,7 @@ export class Rib {
       peer.group = ng;
       peer.offset = ng.end;
       this.groups.set(key, ng);
+      this.groupList.push(ng);
       return;
     }
     // Only while the group has nothing pending: a prefix dirty in the group may be one its Adj-RIB-Out does not
@@ -1129,7 +1135,7 @@ export class Rib {
         peer.out[f] = g.rep.out[f] ?? null;
         g.rep.out[f] = null;
       }
-      this.groups.delete(g.key);
+      this.deleteGroup(g);
     } else {
       for (let f = 0; f < 2; f++) {
         const gs = g.rep.out[f];
@@ -1156,6 +1162,11 @@ export class Rib {
     if (this.hasPending(peer.id) && !peer.signalled) this.signal(peer);
   }
 
+  private deleteGroup(g: UpdateGroup): void {
+    this.groups.delete(g.key);
+    this.groupList.splice(this.groupList.indexOf(g), 1);
+  }
+
   /** Drops a group with no members left, releasing its Adj-RIB-Out. */
   private dissolve(g: UpdateGroup): void {
     for (let f = 0; f < 2; f++) {
@@ -1164,7 +1175,7 @@ export class Rib {
       this.clearOut(f, st);
       g.rep.out[f] = null;
     }
-    this.groups.delete(g.key);
+    this.deleteGroup(g);
   }
 
   /** Releases everything an Adj-RIB-Out state holds: its sources and slots, and its dirty slots. */
