@@ -5,6 +5,7 @@
 //
 //   node --expose-gc bench/micro/pipeline.ts [--alloc]
 
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -66,6 +67,7 @@ if (alloc) {
 const t0 = performance.now();
 let prefixes = 0;
 let out = 0;
+const digest = createHash('sha256');
 for (let off = 0, n = 0; off < stream.length; n++) {
   const len = stream.readUInt16BE(off + 16);
   const m = decodeMessage(stream.subarray(off, off + len), ctx);
@@ -73,14 +75,22 @@ for (let off = 0, n = 0; off < stream.length; n++) {
   if (m.type !== 'update') continue;
   for (const b of m.announced) prefixes += b.prefixes.length;
   rib.applyUpdate('198.51.100.11', m);
-  if ((n & 63) === 63) for (const x of rib.pull('198.51.100.31', 64 * 1024)) out += x.length;
+  if ((n & 63) === 63) {
+    for (const x of rib.pull('198.51.100.31', 64 * 1024)) {
+      out += x.length;
+      digest.update(x);
+    }
+  }
 }
 for (let m = rib.pull('198.51.100.31', 64 * 1024); m.length > 0; m = rib.pull('198.51.100.31', 64 * 1024)) {
-  for (const x of m) out += x.length;
+  for (const x of m) {
+    out += x.length;
+    digest.update(x);
+  }
 }
 const ms = performance.now() - t0;
 console.log(
-  `${prefixes} prefixes in ${ms.toFixed(0)} ms: ${((ms * 1e6) / prefixes).toFixed(0)} ns/prefix; ${(out / 2 ** 20).toFixed(1)} MiB out`,
+  `${prefixes} prefixes in ${ms.toFixed(0)} ms: ${((ms * 1e6) / prefixes).toFixed(0)} ns/prefix; ${(out / 2 ** 20).toFixed(1)} MiB out, sha256 ${digest.digest('hex').slice(0, 16)}`,
 );
 
 if (session !== null) {

@@ -5,8 +5,10 @@ import {
   type CodecContext,
   encodeEndOfRib,
   encodeUpdates,
+  encodeUpdatesWithBlock,
   encodeWithdrawals,
   type Family,
+  type PrefixBatch,
   type PrefixKey,
   type RouteBatch,
 } from '../wire/index.ts';
@@ -15,6 +17,11 @@ export interface UpdateEncoder {
   encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[];
   encodeWithdrawals(family: Family, prefixes: PrefixKey[], pathIds: number[] | null, ctx: CodecContext): Uint8Array[];
   encodeEndOfRib(family: Family): Uint8Array;
+  /**
+   * encodeUpdates with the attribute block already encoded (the RIB writes it straight from its interning key for
+   * eBGP peers, intern.ts exportedBlockEbgp). Optional: without it the RIB always hands over the attributes.
+   */
+  encodeUpdatesWithBlock?(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[];
 }
 
 /**
@@ -33,4 +40,18 @@ function encodeUpdatesOrWithdraw(batch: RouteBatch, ctx: CodecContext): Uint8Arr
   }
 }
 
-export const wireEncoder: UpdateEncoder = { encodeUpdates: encodeUpdatesOrWithdraw, encodeWithdrawals, encodeEndOfRib };
+/** encodeUpdatesWithBlock, with the same fallback as encodeUpdatesOrWithdraw. */
+function encodeBlockOrWithdraw(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[] {
+  try {
+    return encodeUpdatesWithBlock(batch, block, ctx);
+  } catch {
+    return encodeWithdrawals(batch.family, batch.prefixes, batch.pathIds ?? null, ctx);
+  }
+}
+
+export const wireEncoder: UpdateEncoder = {
+  encodeUpdates: encodeUpdatesOrWithdraw,
+  encodeWithdrawals,
+  encodeEndOfRib,
+  encodeUpdatesWithBlock: encodeBlockOrWithdraw,
+};

@@ -913,3 +913,233 @@ export class SourceTable {
     return n;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The exported attribute block, straight from the key.
+//
+// Towards an eBGP peer over a 4-octet-AS session, a learned route's attributes change in a fixed way (export.ts:
+// our AS prepended, next hop self, MED / LOCAL_PREF / ORIGINATOR_ID / CLUSTER_LIST and confederation segments
+// removed, non-transitive extended communities removed). For a full table that export runs once per attribute
+// set, and the general path costs three object graphs (decode the key, build the exported PathAttributes, encode
+// them). exportedBlockEbgp writes the wire bytes directly from the key instead, the same bytes as
+// encodeAttributeBlockView(exportRoute(…).attributes, ctx, nextHop) (src/rib/export-block.test.ts checks it on
+// random attributes). Anything rarer — unknown attributes, an AGGREGATOR whose address is not a dotted quad, a
+// malformed extended community — returns null, and the caller takes the general path.
+
+const WK = 0x40; // well-known transitive
+const OT = 0xc0; // optional transitive
+const EXT_LEN = 0x10;
+const SEG_MAX = 255;
+
+let out = Buffer.allocUnsafe(4096);
+let op = 0;
+const segType: number[] = [];
+const segCount: number[] = [];
+const asns: number[] = [];
+
+function oEnsure(n: number): void {
+  if (op + n <= out.length) return;
+  const next = Buffer.allocUnsafe(Math.max(out.length * 2, op + n));
+  out.copy(next, 0, 0, op);
+  out = next;
+}
+function oHeader(flags: number, code: number, len: number): void {
+  oEnsure(4 + len);
+  if (len > 255) {
+    out[op++] = flags | EXT_LEN;
+    out[op++] = code;
+    out[op++] = len >>> 8;
+    out[op++] = len & 0xff;
+  } else {
+    out[op++] = flags;
+    out[op++] = code;
+    out[op++] = len;
+  }
+}
+function oU32(v: number): void {
+  out[op++] = v >>> 24;
+  out[op++] = v >>> 16;
+  out[op++] = v >>> 8;
+  out[op++] = v;
+}
+/** Copies n characters of the key (from kp) to the output. */
+function oCopy(n: number): void {
+  const k = kk;
+  for (let i = 0; i < n; i++) out[op++] = k.charCodeAt(kp++);
+}
+
+/** Dotted-quad text (as AGGREGATOR keeps it) to the output as 4 bytes; false when it is not one. */
+function oIPv4(t: string): boolean {
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= t.length; i++) {
+    const c = i < t.length ? t.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || parts === 4) return false;
+      out[op++] = part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3 && !(digits === 1 && part === 0)) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return parts === 4;
+}
+
+/**
+ * The attribute block (latin1) of a learned route with attribute key `key` (internAttributes' form) as exported to
+ * an eBGP peer of local AS `localAsn` over a session with 4-octet ASNs: NEXT_HOP `nextHop4` when given (IPv4 in the
+ * NLRI field), none otherwise (MP_REACH_NLRI carries it). Null when the route is not of the shape handled here.
+ */
+export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8Array | null): string | null {
+  kk = key;
+  kp = 0;
+  op = 0;
+  oEnsure(64);
+  // ORIGIN
+  out[op++] = WK;
+  out[op++] = 1;
+  out[op++] = 1;
+  out[op++] = kb();
+  // AS_PATH: confederation segments dropped, then our AS merged into a leading AS_SEQUENCE unless it is full
+  // (export.ts prependAs), empty segments skipped and long ones split at 255 (the codec's writeAsPath).
+  segType.length = 0;
+  segCount.length = 0;
+  asns.length = 0;
+  const nseg = kv();
+  for (let s = 0; s < nseg; s++) {
+    const type = kb();
+    const n = kv();
+    const keep = type === AsPathSegmentType.AS_SEQUENCE || type === AsPathSegmentType.AS_SET;
+    if (keep) {
+      segType.push(type);
+      segCount.push(n);
+    }
+    for (let i = 0; i < n; i++) {
+      const asn = kv();
+      if (keep) asns.push(asn);
+    }
+  }
+  let merged = false;
+  if (segType.length > 0 && segType[0] === AsPathSegmentType.AS_SEQUENCE && segCount[0]! < SEG_MAX) {
+    merged = true;
+  }
+  let plen = merged ? 0 : 6; // a segment of its own for our AS: type, count, 4 bytes
+  for (let s = 0; s < segType.length; s++) {
+    const n = segCount[s]! + (merged && s === 0 ? 1 : 0);
+    if (n > 0) plen += 2 * Math.ceil(n / SEG_MAX) + 4 * n;
+  }
+  oHeader(WK, 2, plen);
+  if (!merged) {
+    out[op++] = AsPathSegmentType.AS_SEQUENCE;
+    out[op++] = 1;
+    oU32(localAsn);
+  }
+  let a = 0;
+  for (let s = 0; s < segType.length; s++) {
+    const own = merged && s === 0;
+    const n = segCount[s]! + (own ? 1 : 0);
+    for (let i = 0; i < n; i += SEG_MAX) {
+      const m = Math.min(SEG_MAX, n - i);
+      out[op++] = segType[s]!;
+      out[op++] = m;
+      for (let j = i; j < i + m; j++) oU32(own && j === 0 ? localAsn : asns[a++]!);
+    }
+  }
+  // NEXT_HOP
+  if (nextHop4 !== null) {
+    oEnsure(7);
+    out[op++] = WK;
+    out[op++] = 3;
+    out[op++] = 4;
+    out.set(nextHop4, op);
+    op += 4;
+  }
+  // The rest in the key's order, which is the type-code order the codec writes them in.
+  for (let tag = kb(); tag !== T.END; tag = kb()) {
+    switch (tag) {
+      case T.MED:
+      case T.LOCAL_PREF:
+        kv(); // RFC 4271 §5.1.4 / §5.1.5: neither goes to an external peer
+        break;
+      case T.ATOMIC_AGGREGATE:
+        oEnsure(3);
+        out[op++] = WK;
+        out[op++] = 6;
+        out[op++] = 0;
+        break;
+      case T.AGGREGATOR: {
+        const asn = kd();
+        const address = kt();
+        oEnsure(11);
+        out[op++] = OT;
+        out[op++] = 7;
+        out[op++] = 8;
+        oU32(asn);
+        if (!oIPv4(address)) return null;
+        break;
+      }
+      case T.COMMUNITIES: {
+        const n = kv();
+        if (n > 0) {
+          oHeader(OT, 8, n * 4);
+          oCopy(n * 4);
+        }
+        break;
+      }
+      case T.ORIGINATOR_ID:
+        kt(); // RFC 4456 §8: not outside the AS
+        break;
+      case T.CLUSTER_LIST: {
+        const n = kw();
+        for (let i = 0; i < n; i++) kt();
+        break;
+      }
+      case T.EXT_COMMUNITIES: {
+        // RFC 4360 §6: the non-transitive ones (type bit 0x40) stay inside the AS.
+        const n = kw();
+        const start = kp;
+        let kept = 0;
+        for (let i = 0; i < n; i++) {
+          const len = kb();
+          if (len !== 8) return null;
+          if ((kk.charCodeAt(kp) & 0x40) === 0) kept++;
+          kp += len;
+        }
+        if (kept > 0) {
+          oHeader(OT, 16, kept * 8);
+          kp = start;
+          for (let i = 0; i < n; i++) {
+            kp++;
+            if ((kk.charCodeAt(kp) & 0x40) === 0) oCopy(8);
+            else kp += 8;
+          }
+        }
+        break;
+      }
+      case T.LARGE_COMMUNITIES: {
+        const n = kw();
+        if (n > 0) {
+          oHeader(OT, 32, n * 12);
+          oCopy(n * 12);
+        }
+        break;
+      }
+      case T.OTC:
+        oEnsure(7);
+        out[op++] = OT;
+        out[op++] = 35;
+        out[op++] = 4;
+        oCopy(4);
+        break;
+      default:
+        return null; // unknown attributes (and anything else) take the general path
+    }
+  }
+  return out.toString('latin1', 0, op);
+}

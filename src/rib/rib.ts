@@ -33,8 +33,10 @@ import {
   formatPrefix,
   numberToIPv4,
   type PathAttributes,
+  type PrefixBatch,
   type PrefixKey,
   parseIP,
+  parseIPv4,
   parsePrefix,
   prefixContains,
   type RouteBatch,
@@ -61,6 +63,7 @@ import {
 } from './export.ts';
 import {
   attributesKey,
+  exportedBlockEbgp,
   LOCAL_PEER,
   makePath,
   type Path,
@@ -1297,9 +1300,27 @@ export class Rib {
     // Sources whose exported form is identical (e.g. two iBGP paths that differ only in LOCAL_PREF, towards an
     // eBGP peer) share one batch.
     const batches = new Map<string, RouteBatch>();
+    // Learned routes towards an eBGP peer over a 4-octet-AS session: the exported attribute block is written
+    // straight from the interning key (intern.ts exportedBlockEbgp; null for the rare shapes it leaves to
+    // exportRoute), and batches are grouped by those bytes. The next hop is ours (export.ts).
+    const encodeWithBlock = this.encoder.encodeUpdatesWithBlock;
+    const self = family === 'ipv4-unicast' ? peer.selfIpv4 : peer.selfIpv6;
+    const direct = encodeWithBlock !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
+    const v4 = direct && family === 'ipv4-unicast' ? parseIPv4(self!) : null;
+    const blocks = direct ? new Map<string, { block: string; batch: PrefixBatch }>() : null;
     for (let j = 0; j < col.sources.length; j++) {
       const src = col.sources[j]!;
       const prefixes = col.prefixesOf(j, table);
+      if (blocks !== null && src.kind !== SourceKind.LOCAL) {
+        const block = exportedBlockEbgp(src.key, peer.localAsn, v4);
+        if (block !== null) {
+          // An IPv4 block holds NEXT_HOP; MP_REACH_NLRI's next hop (the same for the whole pull) is outside it.
+          const b = blocks.get(block);
+          if (b === undefined) blocks.set(block, { block, batch: { family, nextHop: self!, prefixes } });
+          else for (let i = 0; i < prefixes.length; i++) b.batch.prefixes.push(prefixes[i]!);
+          continue;
+        }
+      }
       const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
       const e = exportRoute(src, from, peer, this.clusterIdText, this.localExportOf(src));
       const k = `${e.nextHop}\x00${attributesKey(e.attributes)}`;
@@ -1308,6 +1329,15 @@ export class Rib {
         batches.set(k, { family, attributes: e.attributes, nextHop: e.nextHop, prefixes });
       } else {
         for (let i = 0; i < prefixes.length; i++) b.prefixes.push(prefixes[i]!);
+      }
+    }
+    if (blocks !== null) {
+      for (const { block, batch } of blocks.values()) {
+        if (addPath) batch.pathIds = batch.prefixes.map(() => 1);
+        for (const m of this.encoder.encodeUpdatesWithBlock!(batch, block, ctx)) {
+          out.push(m);
+          bytes += m.length;
+        }
       }
     }
     for (const b of batches.values()) {

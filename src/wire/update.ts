@@ -223,7 +223,7 @@ let lastMpKey = '';
 let lastMp: Uint8Array = new Uint8Array(0);
 
 /** The MP_REACH_NLRI next hop field: 4 bytes (IPv4), 16, or 32 with a link-local address (RFC 2545 §3). */
-function mpNextHop(batch: RouteBatch, ctx: CodecContext): Uint8Array {
+function mpNextHop(batch: PrefixBatch, ctx: CodecContext): Uint8Array {
   if (batch.family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
     throw new Error('an IPv6 next hop for IPv4 routes needs the Extended Next Hop capability (RFC 8950)');
   }
@@ -267,18 +267,41 @@ function nextHopV4(text: string): Uint8Array | null {
  * messages, header included) as fit in ctx.maxMessageSize. The attribute block is encoded once per call.
  */
 export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[] {
+  if (batch.prefixes.length === 0) return [];
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
+  return packUpdates(batch, ctx, v4, encodeAttributeBlockView(batch.attributes, ctx, v4));
+}
+
+/** A RouteBatch whose attribute block is already encoded (encodeUpdatesWithBlock). */
+export type PrefixBatch = Omit<RouteBatch, 'attributes'>;
+
+let blockScratch = Buffer.alloc(4096);
+
+/**
+ * encodeUpdates with the attribute block given (latin1), as the RIB writes it straight from its interning key for
+ * an eBGP peer: with NEXT_HOP when the family is IPv4 unicast and the next hop an IPv4 address (then in the NLRI
+ * field), without it otherwise (MP_REACH_NLRI carries the next hop). The block must have been made for this
+ * batch's family and next hop.
+ */
+export function encodeUpdatesWithBlock(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[] {
+  if (batch.prefixes.length === 0) return [];
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
+  if (blockScratch.length < block.length) blockScratch = Buffer.alloc(block.length * 2);
+  const n = blockScratch.write(block, 0, 'latin1');
+  return packUpdates(batch, ctx, v4, blockScratch.subarray(0, n));
+}
+
+/** Packs the prefixes with the encoded attribute block into whole UPDATEs. */
+function packUpdates(batch: PrefixBatch, ctx: CodecContext, v4: Uint8Array | null, block: Uint8Array): Uint8Array[] {
   const prefixes = batch.prefixes;
   const n = prefixes.length;
-  if (n === 0) return [];
   const pathIds = pathIdsFor(batch.family, ctx, batch.pathIds, n);
   const addPath = pathIds !== null;
   const max = ctx.maxMessageSize;
   const out: Uint8Array[] = [];
 
-  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
   if (v4 !== null) {
     // IPv4 unicast in the NLRI field, next hop in NEXT_HOP (RFC 4271 §4.3).
-    const block = encodeAttributeBlockView(batch.attributes, ctx, v4);
     const fixed = EMPTY_UPDATE + block.length;
     for (let i = 0; i < n; ) {
       const count = nlriFit(prefixes, i, max - fixed, addPath);
@@ -300,7 +323,6 @@ export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[
   // MP_REACH_NLRI (RFC 4760 §3): IPv6, or IPv4 with an IPv6 next hop (RFC 8950 §3).
   const { afi, safi } = afiSafiOf(batch.family);
   const nh = mpNextHop(batch, ctx);
-  const block = encodeAttributeBlockView(batch.attributes, ctx, null);
   const mpFixed = 5 + nh.length; // AFI, SAFI, next hop length, next hop, reserved
   // Room for NLRI assuming a 4-byte MP attribute header; a short one is used when the value fits 255 bytes.
   const budget = max - EMPTY_UPDATE - 4 - mpFixed - block.length;
