@@ -933,9 +933,22 @@ const SEG_MAX = 255;
 
 let out = Buffer.allocUnsafe(4096);
 let op = 0;
-const segType: number[] = [];
-const segCount: number[] = [];
-const asns: number[] = [];
+// The AS_PATH being exported: segment types and counts, and the ASNs (typed arrays reused across calls, so an
+// export allocates nothing but its result).
+let segType: Uint8Array = new Uint8Array(64);
+let segCount: Int32Array = new Int32Array(64);
+let asnBuf: Uint32Array = new Uint32Array(1024);
+
+function growU8(a: Uint8Array): Uint8Array {
+  const b = new Uint8Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+function growI32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
 
 function oEnsure(n: number): void {
   if (op + n <= out.length) return;
@@ -1008,29 +1021,34 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
   out[op++] = kb();
   // AS_PATH: confederation segments dropped, then our AS merged into a leading AS_SEQUENCE unless it is full
   // (export.ts prependAs), empty segments skipped and long ones split at 255 (the codec's writeAsPath).
-  segType.length = 0;
-  segCount.length = 0;
-  asns.length = 0;
+  let nkept = 0;
+  let nasn = 0;
   const nseg = kv();
   for (let s = 0; s < nseg; s++) {
     const type = kb();
     const n = kv();
     const keep = type === AsPathSegmentType.AS_SEQUENCE || type === AsPathSegmentType.AS_SET;
     if (keep) {
-      segType.push(type);
-      segCount.push(n);
+      if (nkept === segType.length) {
+        segType = growU8(segType);
+        segCount = growI32(segCount);
+      }
+      segType[nkept] = type;
+      segCount[nkept++] = n;
+      if (nasn + n > asnBuf.length) {
+        const b = new Uint32Array(Math.max(asnBuf.length * 2, nasn + n));
+        b.set(asnBuf);
+        asnBuf = b;
+      }
     }
     for (let i = 0; i < n; i++) {
       const asn = kv();
-      if (keep) asns.push(asn);
+      if (keep) asnBuf[nasn++] = asn;
     }
   }
-  let merged = false;
-  if (segType.length > 0 && segType[0] === AsPathSegmentType.AS_SEQUENCE && segCount[0]! < SEG_MAX) {
-    merged = true;
-  }
+  const merged = nkept > 0 && segType[0] === AsPathSegmentType.AS_SEQUENCE && segCount[0]! < SEG_MAX;
   let plen = merged ? 0 : 6; // a segment of its own for our AS: type, count, 4 bytes
-  for (let s = 0; s < segType.length; s++) {
+  for (let s = 0; s < nkept; s++) {
     const n = segCount[s]! + (merged && s === 0 ? 1 : 0);
     if (n > 0) plen += 2 * Math.ceil(n / SEG_MAX) + 4 * n;
   }
@@ -1041,14 +1059,14 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
     oU32(localAsn);
   }
   let a = 0;
-  for (let s = 0; s < segType.length; s++) {
+  for (let s = 0; s < nkept; s++) {
     const own = merged && s === 0;
     const n = segCount[s]! + (own ? 1 : 0);
     for (let i = 0; i < n; i += SEG_MAX) {
       const m = Math.min(SEG_MAX, n - i);
       out[op++] = segType[s]!;
       out[op++] = m;
-      for (let j = i; j < i + m; j++) oU32(own && j === 0 ? localAsn : asns[a++]!);
+      for (let j = i; j < i + m; j++) oU32(own && j === 0 ? localAsn : asnBuf[a++]!);
     }
   }
   // NEXT_HOP
