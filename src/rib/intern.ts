@@ -981,6 +981,13 @@ function oCopy(n: number): void {
   for (let i = 0; i < n; i++) out[op++] = k.charCodeAt(kp++);
 }
 
+/** An optional transitive attribute of n fixed-size values copied from the key (none: no attribute). */
+function oList(code: number, n: number, size: number): void {
+  if (n === 0) return;
+  oHeader(OT, code, n * size);
+  oCopy(n * size);
+}
+
 /** Dotted-quad text (as AGGREGATOR keeps it) to the output as 4 bytes; false when it is not one. */
 function oIPv4(t: string): boolean {
   let part = 0;
@@ -1102,14 +1109,9 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
         if (!oIPv4(address)) return null;
         break;
       }
-      case T.COMMUNITIES: {
-        const n = kv();
-        if (n > 0) {
-          oHeader(OT, 8, n * 4);
-          oCopy(n * 4);
-        }
+      case T.COMMUNITIES:
+        oList(8, kv(), 4); // the key holds them as on the wire
         break;
-      }
       case T.ORIGINATOR_ID:
         kt(); // RFC 4456 §8: not outside the AS
         break;
@@ -1140,14 +1142,9 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
         }
         break;
       }
-      case T.LARGE_COMMUNITIES: {
-        const n = kw();
-        if (n > 0) {
-          oHeader(OT, 32, n * 12);
-          oCopy(n * 12);
-        }
+      case T.LARGE_COMMUNITIES:
+        oList(32, kw(), 12);
         break;
-      }
       case T.OTC:
         oEnsure(7);
         out[op++] = OT;
