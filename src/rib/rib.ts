@@ -65,6 +65,7 @@ import {
   attributesKey,
   exportedBlockEbgp,
   LOCAL_PEER,
+  MAX_PEER_INDEX,
   makePath,
   type Path,
   type RouteSource,
@@ -564,10 +565,21 @@ export class Rib {
   addPeer(p: RibPeer): void {
     if (this.byId.has(p.id) || p.id === 'local') throw new Error(`peer ${p.id} already exists`);
     // Indexes are never reused: an Adj-RIB-Out may still hold a removed peer's sources until it is pulled.
-    const idx = this.peers.length;
+    const idx = this.newIndex();
     const peer = new PeerState(idx, p, p.ibgp ? SourceKind.IBGP : SourceKind.EBGP);
     this.peers[idx] = peer;
     this.byId.set(p.id, peer);
+  }
+
+  /**
+   * A peer index never used before — or, once MAX_PEER_INDEX indexes have been handed out (a neighbour gets a fresh
+   * one each time a session with routes goes down, so after millions of flaps), the lowest free one: its old
+   * paths have all been swept from the Loc-RIB by then; only an Adj-RIB-Out entry not yet pulled may still name it.
+   */
+  private newIndex(): number {
+    if (this.peers.length <= MAX_PEER_INDEX) return this.peers.length;
+    for (let i = LOCAL_PEER + 1; i < this.peers.length; i++) if (this.peers[i] === undefined) return i;
+    throw new Error(`more than ${MAX_PEER_INDEX} neighbours at once`);
   }
 
   /** Removes a peer, withdrawing everything learned from it. */
@@ -621,7 +633,7 @@ export class Rib {
     if (peer.established) this.dropOut(peer);
     if (peer.received[0] === 0 && peer.received[1] === 0) return;
     // Retire the index: the old paths keep it until swept; the neighbour continues under a fresh one.
-    const fresh = new PeerState(this.peers.length, peer.def, peer.kind);
+    const fresh = new PeerState(this.newIndex(), peer.def, peer.kind);
     fresh.routerId = peer.routerId;
     fresh.localAddress = peer.localAddress;
     this.peers[fresh.idx] = fresh;
