@@ -161,6 +161,34 @@ describe('POST/DELETE/GET /api/v1/routes', () => {
     assert.deepEqual(out6.body.routes[0].as_path, [65000]);
   });
 
+  it('a large batch is validated in slices (the event loop runs in between), then stored and applied at once', async () => {
+    const r = await rig();
+    const routes = [];
+    for (let i = 0; i < 12_000; i++) routes.push({ prefix: `10.2.${i >> 8}.${i & 255}/32` });
+    // A bad route at the end: found only after the yields, and still nothing of the batch is applied.
+    const bad = [...routes, { prefix: '10.3.0.0/33' }];
+    // Queued right after the call: it runs before the answer only if validation yields to the event loop.
+    let ranBefore = false;
+    const pending = r.speaker.injectRoutes(bad, false).then(
+      () => assert.fail('the bad batch was accepted'),
+      (err: { field?: string }) => {
+        assert.equal(err.field, 'routes[12000].prefix');
+        assert.ok(ranBefore, 'the event loop ran while the batch was validated');
+      },
+    );
+    setImmediate(() => {
+      ranBefore = true;
+    });
+    await pending;
+    const refused = await call(r.app, 'POST', '/api/v1/routes', { routes: bad });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.field, 'routes[12000].prefix');
+    assert.equal((await call(r.app, 'GET', '/api/v1/routes')).body.total, 0);
+    const res = await call(r.app, 'POST', '/api/v1/routes', { routes });
+    assert.deepEqual(res.body, { accepted: 12_000 });
+    assert.equal((await call(r.app, 'GET', '/api/v1/routes')).body.total, 12_000);
+  });
+
   it('a bad route anywhere in a batch is named, and nothing of the batch is stored or applied', async () => {
     const r = await rig();
     await call(r.app, 'POST', '/api/v1/routes', { prefix: '192.0.2.128/25' });

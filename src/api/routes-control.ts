@@ -90,9 +90,20 @@ function control<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof ControlError) throw new ApiError(err.code, err.message, err.field);
-    throw err;
+    throw apiErrorOf(err);
   }
+}
+
+async function controlAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw apiErrorOf(err);
+  }
+}
+
+function apiErrorOf(err: unknown): unknown {
+  return err instanceof ControlError ? new ApiError(err.code, err.message, err.field) : err;
 }
 
 /**
@@ -225,9 +236,9 @@ export function registerControlRoutes(app: FastifyInstance, daemon: DaemonApi): 
       }
       if (!Array.isArray(body.routes)) throw new ApiError('bad_request', 'routes: expected an array', 'routes');
       const routes = body.routes;
-      return control(() => d.injectRoutes(routes, false));
+      return controlAsync(() => d.injectRoutes(routes, false));
     }
-    return control(() => d.injectRoutes([body], true));
+    return controlAsync(() => d.injectRoutes([body], true));
   });
 
   app.delete(`${PREFIX}/routes`, write, async (req) => {

@@ -145,7 +145,7 @@ med = 7
     assert.equal(local(s, '198.51.100.10/32')?.med, 7, 'config route while the service is not up');
     await timer.advance(1000);
     assert.equal(local(s, '198.51.100.10/32')?.med, null, "the service's route");
-    s.injectRoutes([{ prefix: '198.51.100.10/32', med: 99 }], true);
+    await s.injectRoutes([{ prefix: '198.51.100.10/32', med: 99 }], true);
     assert.equal(local(s, '198.51.100.10/32')?.med, 99);
     assert.deepEqual(s.services()[0]?.overridden, [{ prefix: '198.51.100.10/32', by: 'api' }]);
     probe('web').set('failed');

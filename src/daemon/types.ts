@@ -123,8 +123,12 @@ export interface DaemonControl {
   resetNeighbor(address: string, mode: ResetMode): void;
   /** Drops every API change of the neighbour: it is again what the file says (null: the file has no such neighbour). */
   revertNeighbor(address: string): NeighborView | null;
-  /** `routes`: route objects; `single` when the body was one route (fields are then named without "routes[i]."). */
-  injectRoutes(routes: readonly unknown[], single: boolean): { accepted: number };
+  /**
+   * `routes`: route objects; `single` when the body was one route (fields are then named without "routes[i].").
+   * A large batch is validated in slices that yield to the event loop (sessions keep their keepalives); the store
+   * commit and the RIB change then happen together, in one go, or not at all.
+   */
+  injectRoutes(routes: readonly unknown[], single: boolean): Promise<{ accepted: number }>;
   /** `prefixes`: prefix strings; `fieldOf(i)` names the i-th in errors. */
   withdrawRoutes(
     prefixes: readonly unknown[],
