@@ -6,9 +6,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { encodeAttributeBlockView } from '../wire/attributes.ts';
-import { defaultCodecContext, type Family, type PathAttributes, parseIPv4 } from '../wire/index.ts';
+import {
+  type CodecContext,
+  decodeUpdate,
+  defaultCodecContext,
+  type Family,
+  HEADER_LENGTH,
+  type PathAttributes,
+  parseIPv4,
+} from '../wire/index.ts';
+import { type UpdateEncoder, wireEncoder } from './encoder.ts';
 import { type ExportPeer, exportRoute } from './export.ts';
 import { exportedBlockEbgp, SourceKind, SourceTable } from './intern.ts';
+import { Rib } from './rib.ts';
+import { announce, ribPeer, withdraw } from './test-helpers.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const ip = fc.ipV4();
@@ -110,4 +121,122 @@ test('property: the exported block written from the key equals the general expor
   );
   // Most routes take the fast path (only unknown attributes and malformed extended communities decline it).
   assert.ok(fast > runs / 4, `fast path taken ${fast} times in ${runs}`);
+});
+
+// The same, one level up: two RIBs fed the same random UPDATEs from eBGP and iBGP peers, one with the wire encoder
+// (direct export for eBGP peers over 4-octet sessions) and one with the same encoder minus encodeUpdatesWithBlock
+// (the general path only). Every receiving peer (eBGP and iBGP, 4- and 2-octet sessions, over IPv4 and IPv6, with
+// and without extended next hop) must end up holding exactly the same routes, attribute for attribute.
+
+const SENDERS = [
+  { id: '192.0.2.1', asn: 65001, ibgp: false },
+  { id: '192.0.2.2', asn: 4200000002, ibgp: false },
+  { id: '192.0.2.5', asn: 65000, ibgp: true },
+] as const;
+
+interface Receiver {
+  id: string;
+  asn: number;
+  local: string;
+  ctx: CodecContext;
+}
+
+const RECEIVERS: Receiver[] = [
+  { id: '192.0.2.11', asn: 65011, local: '192.0.2.100', ctx: defaultCodecContext({ asn4: true }) },
+  { id: '192.0.2.12', asn: 65012, local: '192.0.2.100', ctx: defaultCodecContext({ asn4: false }) },
+  {
+    id: '2001:db8::13',
+    asn: 4200000013,
+    local: '2001:db8::100',
+    ctx: defaultCodecContext({ asn4: true, extendedNextHop: new Set(['ipv4-unicast']) }),
+  },
+  { id: '2001:db8::14', asn: 65014, local: '2001:db8::100', ctx: defaultCodecContext({ asn4: true }) },
+  { id: '192.0.2.15', asn: 65000, local: '192.0.2.100', ctx: defaultCodecContext({ asn4: true, ebgp: false }) },
+];
+
+function ribWith(encoder: UpdateEncoder): Rib {
+  const rib = new Rib({ localAsn: 65000, routerId: 0x0a000001, encoder });
+  for (const s of SENDERS) {
+    rib.addPeer({ ...ribPeer(s.id, s.asn, 65000), ibgp: s.ibgp });
+    rib.peerUp(s.id, {
+      families: ['ipv4-unicast', 'ipv6-unicast'],
+      codec: defaultCodecContext(),
+      localAddress: '192.0.2.100',
+      routerId: 7,
+    });
+  }
+  for (const r of RECEIVERS) {
+    rib.addPeer({ ...ribPeer(r.id, r.asn, 65000), ibgp: r.asn === 65000 });
+    rib.peerUp(r.id, { families: ['ipv4-unicast', 'ipv6-unicast'], codec: r.ctx, localAddress: r.local, routerId: 9 });
+  }
+  return rib;
+}
+
+/** Drains every receiver and applies what it got to its view: prefix → exported attributes and next hop. */
+function drain(rib: Rib, views: Map<string, Map<string, string>>): void {
+  for (const r of RECEIVERS) {
+    const view = views.get(r.id) ?? new Map<string, string>();
+    views.set(r.id, view);
+    for (let i = 0; i < 10_000; i++) {
+      const msgs = rib.pull(r.id, 1 << 16);
+      if (msgs.length === 0) break;
+      for (const m of msgs) {
+        const u = decodeUpdate(m.subarray(HEADER_LENGTH), r.ctx);
+        assert.deepEqual(u.errors, []);
+        for (const b of u.withdrawn) for (const p of b.prefixes) view.delete(`${b.family} ${p}`);
+        for (const b of u.announced) {
+          const what = JSON.stringify([b.nextHop, b.nextHopLinkLocal ?? null, u.attributes], (_k, v) =>
+            v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+          );
+          for (const p of b.prefixes) view.set(`${b.family} ${p}`, what);
+        }
+      }
+    }
+  }
+}
+
+test('property: receivers hold the same routes whether exports are written from the key or by the general path', () => {
+  const generalOnly: UpdateEncoder = {
+    encodeUpdates: wireEncoder.encodeUpdates,
+    encodeWithdrawals: wireEncoder.encodeWithdrawals,
+    encodeEndOfRib: wireEncoder.encodeEndOfRib,
+  };
+  const prefixArb = fc.oneof(
+    fc.integer({ min: 0, max: 40 }).map((i) => `10.${i}.0.0/16`),
+    fc.integer({ min: 0, max: 40 }).map((i) => `2001:db8:${i.toString(16)}::/48`),
+  );
+  const op = fc.record({
+    from: fc.integer({ min: 0, max: SENDERS.length - 1 }),
+    prefixes: fc.uniqueArray(prefixArb, { minLength: 1, maxLength: 4 }),
+    withdraw: fc.boolean(),
+    attrs: attributesArb.filter((a) => a.asPath.every((s) => s.asns.every((x) => x !== 0))),
+  });
+  let routes = 0;
+  fc.assert(
+    fc.property(fc.array(op, { minLength: 1, maxLength: 30 }), (ops) => {
+      const direct = ribWith(wireEncoder);
+      const general = ribWith(generalOnly);
+      const vd = new Map<string, Map<string, string>>();
+      const vg = new Map<string, Map<string, string>>();
+      for (const o of ops) {
+        const s = SENDERS[o.from]!;
+        for (const fam of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+          const ps = o.prefixes.filter((p) => p.includes(':') === (fam === 'ipv6-unicast'));
+          if (ps.length === 0) continue;
+          const nh = fam === 'ipv4-unicast' ? '198.51.100.7' : '2001:db8::7';
+          const msg = o.withdraw ? withdraw(ps) : announce(ps, nh, { ...o.attrs, unknown: undefined });
+          direct.applyUpdate(s.id, msg);
+          general.applyUpdate(s.id, msg);
+        }
+        drain(direct, vd);
+        drain(general, vg);
+      }
+      for (const r of RECEIVERS) {
+        assert.deepEqual(vd.get(r.id), vg.get(r.id), r.id);
+        routes += vd.get(r.id)!.size;
+      }
+    }),
+    { numRuns: 150 },
+  );
+  assert.ok(routes > 1000, `only ${routes} routes reached the receivers`);
 });
