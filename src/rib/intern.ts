@@ -454,6 +454,16 @@ function scratchEquals(key: string): boolean {
   return true;
 }
 
+/** Writes v (a u32) as a base-128 number, low 7 bits first, at p; returns the offset after it. */
+function varint(b: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    b[p++] = v | 0x80; // typed array stores keep the low 8 bits
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
 function writeAttributes(a: PathAttributes, localPref: number | undefined): void {
   // The fields every route has are written with a local offset into a buffer made large enough up front (this
   // runs once per UPDATE); the rare ones below go through the checked helpers.
@@ -465,50 +475,25 @@ function writeAttributes(a: PathAttributes, localPref: number | undefined): void
   const b = scratch;
   let p = pos;
   b[p++] = a.origin;
-  let v = path.length;
-  while (v >= 0x80) {
-    b[p++] = v | 0x80; // typed array stores keep the low 8 bits
-    v >>>= 7;
-  }
-  b[p++] = v;
+  p = varint(b, p, path.length);
   for (let s = 0; s < path.length; s++) {
     const seg = path[s]!;
     const asns = seg.asns;
     const n = asns.length;
     b[p++] = seg.type;
-    v = n;
-    while (v >= 0x80) {
-      b[p++] = v | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
+    p = varint(b, p, n);
     for (let i = 0; i < n; i++) {
-      v = asns[i]! >>> 0;
-      while (v >= 0x80) {
-        b[p++] = v | 0x80;
-        v >>>= 7;
-      }
-      b[p++] = v;
+      p = varint(b, p, asns[i]! >>> 0);
     }
   }
   const med = a.med;
   if (med !== undefined) {
     b[p++] = T.MED;
-    v = med >>> 0;
-    while (v >= 0x80) {
-      b[p++] = v | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
+    p = varint(b, p, med >>> 0);
   }
   if (localPref !== undefined) {
     b[p++] = T.LOCAL_PREF;
-    v = localPref >>> 0;
-    while (v >= 0x80) {
-      b[p++] = v | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
+    p = varint(b, p, localPref >>> 0);
   }
   if (a.atomicAggregate) b[p++] = T.ATOMIC_AGGREGATE;
   pos = p;
@@ -525,12 +510,7 @@ function writeAttributes(a: PathAttributes, localPref: number | undefined): void
     let p = pos;
     const n = cs.length;
     b[p++] = T.COMMUNITIES;
-    v = n;
-    while (v >= 0x80) {
-      b[p++] = v | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
+    p = varint(b, p, n);
     for (let i = 0; i < n; i++) {
       const v = cs[i]!;
       b[p++] = v >>> 24;
