@@ -19,6 +19,7 @@
 // fresh Peer takes its place. Only the configuration's description may change without a reset.
 
 import net from 'node:net';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { HostOptions, NeighborInfo, PeerIdentity } from '../exabgp/index.ts';
 import type { ServiceConfig, ServiceDeps } from '../health/index.ts';
@@ -1120,7 +1121,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
     for (let i = 0; i < items.length; i++) {
       // Validation changes nothing, so it may yield: a 100 000-route batch would otherwise hold the event loop
       // for ≈ 0.3 s of parsing before the commit. What follows it (commit, then RIB) runs without a break.
-      if (i > 0 && i % VALIDATE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (i > 0 && i % VALIDATE_SLICE === 0) await nextTurn();
       try {
         routes[i] = parser.parse(items[i], single ? -1 : i);
       } catch (err) {

@@ -24,6 +24,8 @@ import {
   type PathAttributes,
   WellKnownCommunity,
 } from '../wire/index.ts';
+import { grown } from './grow.ts';
+import { fmix, hashBytes, hashString } from './hash.ts';
 
 /** Where a path came from, in the order of preference of decision step "local over eBGP over iBGP". */
 export const SourceKind = { LOCAL: 0, EBGP: 1, IBGP: 2 } as const;
@@ -389,62 +391,9 @@ function writeSourceKey(
   for (let i = 0; i < ll.length; i++) scratch[pos++] = ll.charCodeAt(i);
 }
 
-// MurmurHash3 (x86, 32 bit) over little-endian 4-byte words, once over the scratch bytes and once over the
-// characters of a key string: the same value for a key and the bytes it was made of.
-const C1 = 0xcc9e2d51;
-const C2 = 0x1b873593;
-
-function mixK(k: number): number {
-  k = Math.imul(k, C1);
-  k = (k << 15) | (k >>> 17);
-  return Math.imul(k, C2);
-}
-function mixH(h: number, k: number): number {
-  h ^= mixK(k);
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-function fmix(h: number, n: number): number {
-  h ^= n;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h === 0 ? 1 : h; // 0 marks a free slot
-}
-
 /** The table's hash of a source: its key's hash mixed with peer and family (see SourceTable.internAttributes). */
 function sourceHash(keyHash: number, peer: number, family: Family): number {
   return fmix(keyHash ^ Math.imul((peer << 1) | (family === 'ipv4-unicast' ? 0 : 1), 0x9e3779b1), 0);
-}
-
-function hashBytes(b: Uint8Array, n: number): number {
-  let h = 0;
-  const whole = n & ~3;
-  let i = 0;
-  for (; i < whole; i += 4) h = mixH(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-  let k = 0;
-  for (let s = 0; i < n; i++, s += 8) k |= b[i]! << s;
-  if ((n & 3) !== 0) h ^= mixK(k);
-  return fmix(h, n);
-}
-
-function hashString(t: string): number {
-  const n = t.length;
-  let h = 0;
-  const whole = n & ~3;
-  let i = 0;
-  for (; i < whole; i += 4) {
-    h = mixH(
-      h,
-      t.charCodeAt(i) | (t.charCodeAt(i + 1) << 8) | (t.charCodeAt(i + 2) << 16) | (t.charCodeAt(i + 3) << 24),
-    );
-  }
-  let k = 0;
-  for (let s = 0; i < n; i++, s += 8) k |= (t.charCodeAt(i) & 0xff) << s;
-  if ((n & 3) !== 0) h ^= mixK(k);
-  return fmix(h, n);
 }
 
 /** True when `key` holds exactly the bytes scratch[0, pos). */
@@ -919,17 +868,6 @@ let segType: Uint8Array = new Uint8Array(64);
 let segCount: Int32Array = new Int32Array(64);
 let asnBuf: Uint32Array = new Uint32Array(1024);
 
-function growU8(a: Uint8Array): Uint8Array {
-  const b = new Uint8Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
-}
-
 function oEnsure(n: number): void {
   if (op + n <= out.length) return;
   const next = Buffer.allocUnsafe(Math.max(out.length * 2, op + n));
@@ -1017,16 +955,12 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
     const keep = type === AsPathSegmentType.AS_SEQUENCE || type === AsPathSegmentType.AS_SET;
     if (keep) {
       if (nkept === segType.length) {
-        segType = growU8(segType);
-        segCount = growI32(segCount);
+        segType = grown(segType);
+        segCount = grown(segCount);
       }
       segType[nkept] = type;
       segCount[nkept++] = n;
-      if (nasn + n > asnBuf.length) {
-        const b = new Uint32Array(Math.max(asnBuf.length * 2, nasn + n));
-        b.set(asnBuf);
-        asnBuf = b;
-      }
+      if (nasn + n > asnBuf.length) asnBuf = grown(asnBuf, nasn + n);
     }
     for (let i = 0; i < n; i++) {
       const asn = kv();

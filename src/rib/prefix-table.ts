@@ -18,15 +18,8 @@
 // whose change reached the walkers' dirty sets anyway.
 
 import type { PrefixKey } from '../wire/index.ts';
-
-/** 32-bit FNV-1a over the key's characters (a PrefixKey is latin1: one byte per character), then a final mix. */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return h ^ (h >>> 12);
-}
+import { grown } from './grow.ts';
+import { hashString } from './hash.ts';
 
 const INITIAL_SLOTS = 1024;
 
@@ -41,9 +34,9 @@ export class PrefixTable<E> {
   /** Slot → Loc-RIB entry (undefined: no path for the prefix). */
   entries: (E | undefined)[] = [];
   /** Slot → number of holds (see the module comment). */
-  private holds = new Int32Array(INITIAL_SLOTS);
-  /** Slot → hashKey(key). */
-  private hashes = new Int32Array(INITIAL_SLOTS);
+  private holds: Int32Array = new Int32Array(INITIAL_SLOTS);
+  /** Slot → hashString(key). */
+  private hashes: Int32Array = new Int32Array(INITIAL_SLOTS);
   /** The open-addressing index: slot + 1, or 0 for an empty bucket. */
   private buckets = new Int32Array(INITIAL_SLOTS * 2);
   private mask = INITIAL_SLOTS * 2 - 1;
@@ -105,7 +98,7 @@ export class PrefixTable<E> {
 
   /** The slot of `key`, or -1. */
   find(key: PrefixKey): number {
-    const h = hashKey(key);
+    const h = hashString(key);
     const buckets = this.buckets;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -121,7 +114,7 @@ export class PrefixTable<E> {
     if (key.length > this.stride || key.length === 0 || key.charCodeAt(0) >= FREE) {
       throw new Error(`prefix key of ${key.length} bytes does not fit a table of ${this.stride}-byte keys`);
     }
-    const h = hashKey(key);
+    const h = hashString(key);
     let buckets = this.buckets;
     let mask = this.mask;
     let i = h & mask;
@@ -229,12 +222,8 @@ export class PrefixTable<E> {
 
   private growSlots(): void {
     const n = this.holds.length * 2;
-    const holds = new Int32Array(n);
-    holds.set(this.holds);
-    this.holds = holds;
-    const hashes = new Int32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
+    this.holds = grown(this.holds);
+    this.hashes = grown(this.hashes);
     const kb = Buffer.alloc(n * this.stride, FREE);
     this.keyBytes.copy(kb);
     this.keyBytes = kb;

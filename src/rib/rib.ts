@@ -61,6 +61,7 @@ import {
   type LocalExport,
   localTargets,
 } from './export.ts';
+import { grown } from './grow.ts';
 import {
   attributesKey,
   exportedBlockEbgp,
@@ -209,11 +210,7 @@ class OutState {
   /** Queues slot `s` unless it is queued already; true when it was not. */
   mark(s: number): boolean {
     const w = s >>> 5;
-    if (w >= this.dirtyBits.length) {
-      const bits = new Int32Array(Math.max(w + 1, this.dirtyBits.length * 2, 1024));
-      bits.set(this.dirtyBits);
-      this.dirtyBits = bits;
-    }
+    if (w >= this.dirtyBits.length) this.dirtyBits = grown(this.dirtyBits, Math.max(w + 1, 1024));
     const bit = 1 << (s & 31);
     if ((this.dirtyBits[w]! & bit) !== 0) return false;
     this.dirtyBits[w]! |= bit;
@@ -414,9 +411,9 @@ class Collector {
       if (known === undefined) {
         j = this.sources.length;
         if (j === this.counts.length) {
-          this.counts = grow(this.counts);
-          this.firsts = grow(this.firsts);
-          this.lasts = grow(this.lasts);
+          this.counts = grown(this.counts);
+          this.firsts = grown(this.firsts);
+          this.lasts = grown(this.lasts);
         }
         this.sources.push(src);
         this.index.set(src, j);
@@ -431,8 +428,8 @@ class Collector {
     }
     const i = this.n++;
     if (i === this.slots.length) {
-      this.slots = grow(this.slots);
-      this.nexts = grow(this.nexts);
+      this.slots = grown(this.slots);
+      this.nexts = grown(this.nexts);
     }
     this.slots[i] = slot;
     this.nexts[i] = -1;
@@ -456,12 +453,6 @@ class Collector {
     this.withdrawn.push(key);
     this.estimate += key.length + this.perPrefix;
   }
-}
-
-function grow(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): header and
@@ -564,7 +555,8 @@ export class Rib {
 
   addPeer(p: RibPeer): void {
     if (this.byId.has(p.id) || p.id === 'local') throw new Error(`peer ${p.id} already exists`);
-    // Indexes are never reused: an Adj-RIB-Out may still hold a removed peer's sources until it is pulled.
+    // Indexes are not reused (an Adj-RIB-Out may still hold a removed peer's sources until it is pulled) until
+    // MAX_PEER_INDEX of them have been handed out (newIndex).
     const idx = this.newIndex();
     const peer = new PeerState(idx, p, p.ibgp ? SourceKind.IBGP : SourceKind.EBGP);
     this.peers[idx] = peer;
@@ -1265,7 +1257,7 @@ export class Rib {
       if (this.exportable(best, peer)) src = best;
     }
     const adj = st.adj;
-    const old = s < adj.length ? adj[s] : undefined;
+    const old = st.adjAt(s);
     if (src === old) return;
     if (src === undefined) {
       adj[s] = undefined;
