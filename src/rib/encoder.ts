@@ -25,33 +25,26 @@ export interface UpdateEncoder {
 }
 
 /**
- * encodeUpdates, except that a batch the codec cannot encode for this peer goes out as a withdrawal of its prefixes.
+ * The codec's encoding of a batch, except that a batch it cannot encode for this peer goes out as a withdrawal of its
+ * prefixes.
  * That happens when the exported attributes leave no room for a single prefix in the peer's message size: 10 000
  * communities received over Extended Message (RFC 8654) and sent on to a 4096-byte peer, or a full 4096-byte UPDATE
  * once our AS is prepended. Such a route cannot be advertised to that peer; withdrawing it (as BIRD does) makes sure
  * the peer keeps no older version of it, and the rest of the peer's output still flows — an exception here would
  * abandon everything the RIB had already taken off its queue for this pull.
  */
-function encodeUpdatesOrWithdraw(batch: RouteBatch, ctx: CodecContext): Uint8Array[] {
+function withdrawOnFailure(batch: PrefixBatch, ctx: CodecContext, encode: () => Uint8Array[]): Uint8Array[] {
   try {
-    return encodeUpdates(batch, ctx);
-  } catch {
-    return encodeWithdrawals(batch.family, batch.prefixes, batch.pathIds ?? null, ctx);
-  }
-}
-
-/** encodeUpdatesWithBlock, with the same fallback as encodeUpdatesOrWithdraw. */
-function encodeBlockOrWithdraw(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[] {
-  try {
-    return encodeUpdatesWithBlock(batch, block, ctx);
+    return encode();
   } catch {
     return encodeWithdrawals(batch.family, batch.prefixes, batch.pathIds ?? null, ctx);
   }
 }
 
 export const wireEncoder: UpdateEncoder = {
-  encodeUpdates: encodeUpdatesOrWithdraw,
+  encodeUpdates: (batch, ctx) => withdrawOnFailure(batch, ctx, () => encodeUpdates(batch, ctx)),
   encodeWithdrawals,
   encodeEndOfRib,
-  encodeUpdatesWithBlock: encodeBlockOrWithdraw,
+  encodeUpdatesWithBlock: (batch, block, ctx) =>
+    withdrawOnFailure(batch, ctx, () => encodeUpdatesWithBlock(batch, block, ctx)),
 };
