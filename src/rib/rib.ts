@@ -1307,11 +1307,10 @@ export class Rib {
     // Learned routes towards an eBGP peer over a 4-octet-AS session: the exported attribute block is written
     // straight from the interning key (intern.ts exportedBlockEbgp; null for the rare shapes it leaves to
     // exportRoute), and batches are grouped by those bytes. The next hop is ours (export.ts).
-    const encodeWithBlock = this.encoder.encodeUpdatesWithBlock;
     const self = family === 'ipv4-unicast' ? peer.selfIpv4 : peer.selfIpv6;
-    const direct = encodeWithBlock !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
+    const direct = this.encoder.encodeUpdatesWithBlock !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
     const v4 = direct && family === 'ipv4-unicast' ? parseIPv4(self!) : null;
-    const blocks = direct ? new Map<string, { block: string; batch: PrefixBatch }>() : null;
+    const blocks = direct ? new Map<string, PrefixBatch>() : null;
     for (let j = 0; j < col.sources.length; j++) {
       const src = col.sources[j]!;
       const prefixes = col.prefixesOf(j, table);
@@ -1320,8 +1319,8 @@ export class Rib {
         if (block !== null) {
           // An IPv4 block holds NEXT_HOP; MP_REACH_NLRI's next hop (the same for the whole pull) is outside it.
           const b = blocks.get(block);
-          if (b === undefined) blocks.set(block, { block, batch: { family, nextHop: self!, prefixes } });
-          else for (let i = 0; i < prefixes.length; i++) b.batch.prefixes.push(prefixes[i]!);
+          if (b === undefined) blocks.set(block, { family, nextHop: self!, prefixes });
+          else for (let i = 0; i < prefixes.length; i++) b.prefixes.push(prefixes[i]!);
           continue;
         }
       }
@@ -1336,7 +1335,7 @@ export class Rib {
       }
     }
     if (blocks !== null) {
-      for (const { block, batch } of blocks.values()) {
+      for (const [block, batch] of blocks) {
         if (addPath) batch.pathIds = batch.prefixes.map(() => 1);
         for (const m of this.encoder.encodeUpdatesWithBlock!(batch, block, ctx)) {
           out.push(m);
