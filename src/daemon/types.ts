@@ -4,7 +4,7 @@
 
 import type { ExplainResult } from '../rib/explain.ts';
 import type { RibFilter, RibPage, RibSearchResult } from '../rib/query.ts';
-import type { RouteView } from '../rib/types.ts';
+import type { RouteAttributesView, RouteView } from '../rib/types.ts';
 import type { SessionStateName } from '../session/types.ts';
 import type { Family, PrefixKey } from '../wire/index.ts';
 
@@ -93,17 +93,9 @@ export type ResetMode = 'hard' | 'soft-in' | 'soft-out';
 export const RESET_MODES: readonly ResetMode[] = ['hard', 'soft-in', 'soft-out'];
 
 /** A route as GET /api/v1/routes lists it (the route as accepted, normalised, with its family). */
-export interface InjectedRouteView {
+export interface InjectedRouteView extends RouteAttributesView {
   family: Family;
   prefix: string;
-  next_hop: string;
-  origin: 'igp' | 'egp' | 'incomplete';
-  as_path: number[];
-  med: number | null;
-  local_pref: number | null;
-  communities: string[];
-  large_communities: string[];
-  ext_communities: string[];
 }
 
 /**

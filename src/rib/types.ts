@@ -46,12 +46,8 @@ export interface LocalRoute {
   prependToEbgp?: number;
 }
 
-/** A path as the API shows it (`GET /api/v1/rib/{family}`). */
-export interface RouteView {
-  prefix: string;
-  best: boolean;
-  /** Peer address the path came from, or "local". */
-  from: string;
+/** A route's next hop and attributes as the API shows them (in RIB paths and in injected routes). */
+export interface RouteAttributesView {
   next_hop: string;
   origin: 'igp' | 'egp' | 'incomplete';
   as_path: number[];
@@ -60,6 +56,14 @@ export interface RouteView {
   communities: string[];
   large_communities: string[];
   ext_communities: string[];
+}
+
+/** A path as the API shows it (`GET /api/v1/rib/{family}`). */
+export interface RouteView extends RouteAttributesView {
+  prefix: string;
+  best: boolean;
+  /** Peer address the path came from, or "local". */
+  from: string;
   /** Why this path won or lost against the best path (best-path reason), when known. */
   reason?: string;
 }
