@@ -312,33 +312,62 @@ class Step {
 }
 
 /** The action list of the hot path (UPDATE in Established), shared while the connection id stays the same
- * (actions are only read). */
+ * (actions are only read, so the shared lists are frozen). */
 let deliverCache: readonly FsmAction[] = Object.freeze([Object.freeze({ type: 'deliver', id: -1 } as FsmAction)]);
 function deliverOnly(id: number): FsmAction[] {
   const a = deliverCache[0] as { id: number };
   if (a.id !== id) deliverCache = Object.freeze([Object.freeze({ type: 'deliver', id } as FsmAction)]);
   return deliverCache as FsmAction[];
 }
+const NO_ACTIONS = Object.freeze([]) as readonly FsmAction[] as FsmAction[];
+
+/** The result of the hot path, reused while the state and actions are the same (results are only read). */
+let hotResult: StepResult = { state: initialState({} as FsmConfig), actions: NO_ACTIONS };
+function hot(state: FsmState, actions: FsmAction[]): StepResult {
+  if (hotResult.state !== state || hotResult.actions !== actions) hotResult = { state, actions };
+  return hotResult;
+}
 
 /** A hold timer restarted by a message is moved only when it would move by more than this (ms): at a full table's
  * 100 000 UPDATEs per second, a new state per UPDATE is garbage for nothing. */
 const HOLD_RESTART_GRANULARITY_MS = 50;
 
+/**
+ * The FSM's transition function: the next state and the actions to take. Pure: `state` is not changed, and the
+ * result must be treated as read-only (the hot path hands out one shared result while nothing changes).
+ */
 export function step(state: FsmState, ev: FsmEvent, now: number, random: () => number = Math.random): StepResult {
-  // Hot path first: an UPDATE on the established connection only restarts the hold timer (RFC 4271 §8.2.2
-  // Event 27) and is delivered.
-  if (ev.type === 'update' || ev.type === 'keepalive') {
-    const c = state.conns.find((x) => x.id === ev.id);
-    if (c && c.phase === 'established') {
-      const holdAt = now + c.holdTime * 1000;
-      if (c.holdAt === null || c.holdAt > holdAt - HOLD_RESTART_GRANULARITY_MS) {
-        return { state, actions: ev.type === 'update' ? deliverOnly(c.id) : [] };
-      }
-      const conns = state.conns.map((x) => (x === c ? { ...c, holdAt } : x));
-      return { state: { ...state, conns }, actions: ev.type === 'update' ? deliverOnly(c.id) : [] };
+  return (
+    (ev.type === 'update' || ev.type === 'keepalive' ? hotStep(state, ev.id, ev.type, now) : null) ??
+    fullStep(state, ev, now, random)
+  );
+}
+
+/**
+ * The hot path: an UPDATE or KEEPALIVE on the established connection only restarts the hold timer (RFC 4271
+ * §8.2.2 Event 26/27) and, for an UPDATE, is delivered. Null when the connection is not established. A function
+ * of its own, small enough for V8 to optimise at once (in the large step function, each time computation
+ * would allocate a heap number).
+ */
+function hotStep(state: FsmState, id: number, type: 'update' | 'keepalive', now: number): StepResult | null {
+  const conns = state.conns;
+  let c: ConnState | undefined;
+  for (let i = 0; i < conns.length; i++) {
+    if (conns[i]!.id === id) {
+      c = conns[i];
+      break;
     }
   }
+  if (c === undefined || c.phase !== 'established') return null;
+  const actions = type === 'update' ? deliverOnly(c.id) : NO_ACTIONS;
+  const holdAt = now + c.holdTime * 1000;
+  if (c.holdAt === null || c.holdAt > holdAt - HOLD_RESTART_GRANULARITY_MS) return hot(state, actions);
+  const moved = c;
+  const next = conns.map((x) => (x === moved ? { ...moved, holdAt } : x));
+  return hot({ ...state, conns: next }, actions);
+}
 
+function fullStep(state: FsmState, ev: FsmEvent, now: number, random: () => number): StepResult {
   const st = new Step(state, now, random);
   const s = st.s;
   switch (ev.type) {

@@ -20,7 +20,7 @@ import {
   type UpdateMessage,
 } from '../wire/index.ts';
 import { routerIdToNumber } from './negotiate.ts';
-import { Peer, type PeerOptions, type Transport } from './peer.ts';
+import { joined, Peer, type PeerOptions, type Transport } from './peer.ts';
 import type {
   NegotiatedSession,
   OutputSource,
@@ -552,3 +552,34 @@ async function rawExchange(port: number, send: Uint8Array[]): Promise<BgpMessage
   await new Promise<void>((resolve) => s.once('close', () => resolve()));
   return out;
 }
+
+describe('joined (one write per output step)', () => {
+  test('consecutive views of one slab become one view of it, without a copy', () => {
+    const slab = new Uint8Array(64);
+    for (let i = 0; i < slab.length; i++) slab[i] = i;
+    const parts = [slab.subarray(4, 10), slab.subarray(10, 30), slab.subarray(30, 31)];
+    const j = joined(parts, 27);
+    assert.equal(j.buffer, slab.buffer);
+    assert.equal(j.byteOffset, 4);
+    assert.deepEqual([...j], [...slab.subarray(4, 31)]);
+  });
+
+  test('a gap, an overlap or another buffer is copied, in order', () => {
+    const slab = new Uint8Array(64).map((_, i) => i);
+    const other = new Uint8Array([200, 201]);
+    for (const parts of [
+      [slab.subarray(0, 4), slab.subarray(5, 8)],
+      [slab.subarray(0, 4), slab.subarray(3, 8)],
+      [slab.subarray(0, 4), other],
+      [slab.subarray(8, 12), slab.subarray(4, 8)],
+    ]) {
+      const bytes = parts.reduce((n, p) => n + p.length, 0);
+      const j = joined(parts, bytes);
+      assert.notEqual(j.buffer, slab.buffer);
+      assert.deepEqual(
+        [...j],
+        parts.flatMap((p) => [...p]),
+      );
+    }
+  });
+});

@@ -139,6 +139,22 @@ const work = {
   },
 };
 
+/**
+ * The messages as one buffer for one write. The RIB's encoder carves consecutive messages out of one slab, so a
+ * batch is usually one contiguous range already: then it is a view of that range, not a copy.
+ */
+export function joined(batch: readonly Uint8Array[], bytes: number): Uint8Array {
+  const first = batch[0]!;
+  if (batch.length === 1) return first;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < batch.length; i++) {
+    const m = batch[i]!;
+    if (m.buffer !== first.buffer || m.byteOffset !== end) return Buffer.concat(batch, bytes);
+    end += m.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, bytes);
+}
+
 function runWork(): void {
   work.scheduled = false;
   const deadline = performance.now() + TURN_BUDGET_MS;
@@ -176,6 +192,8 @@ interface Conn {
   inputQueued: boolean;
   error: string | undefined;
   readonly done: Promise<void>;
+  /** The FSM event of every UPDATE on this connection (events are only read: one object, not one per UPDATE). */
+  readonly updateEvent: FsmEvent;
 }
 
 interface Queued {
@@ -359,23 +377,31 @@ export class Peer implements PeerLike {
   // The serial path: events in, actions out.
 
   private dispatch(ev: FsmEvent, socket?: Transport, msg?: BgpMessage): void {
-    this.queue.push({ ev, socket, msg });
-    if (this.busy) return;
+    if (this.busy) {
+      // A handler further up the stack caused this event: it runs once the current one is done.
+      this.queue.push({ ev, socket, msg });
+      return;
+    }
     this.busy = true;
+    const before = this.fsm;
     try {
-      for (let q = this.queue.shift(); q; q = this.queue.shift()) this.run(q);
+      // The common case (every UPDATE) runs at once without a queue entry.
+      this.run(ev, socket, msg);
+      for (let q = this.queue.shift(); q; q = this.queue.shift()) this.run(q.ev, q.socket, q.msg);
     } finally {
       this.busy = false;
     }
-    this.schedule();
+    // The same state has the same timers (an UPDATE mostly leaves the state as it was; see fsm.ts).
+    if (this.fsm !== before || ev.type === 'tick') this.schedule();
   }
 
-  private run(q: Queued): void {
-    const from = this.fsm.state;
-    const r = step(this.fsm, q.ev, this.clock(), this.random);
+  private run(ev: FsmEvent, socket: Transport | undefined, msg: BgpMessage | undefined): void {
+    const before = this.fsm;
+    const from = before.state;
+    const r = step(before, ev, this.clock(), this.random);
     this.fsm = r.state;
     const est = this.estConn;
-    if (est && !r.state.conns.some((c) => c.id === est.id)) {
+    if (est && r.state !== before && !r.state.conns.some((c) => c.id === est.id)) {
       this.estConn = null;
       this.sessionInfo = null;
       this.stats.establishedAt = null;
@@ -385,19 +411,20 @@ export class Peer implements PeerLike {
       this.log.info({ peer: this.config.address, from, to }, 'session state');
       this.callHandler(() => this.handler.stateChanged(this, from, to));
     }
-    for (const a of r.actions) this.exec(a, q);
+    const actions = r.actions;
+    for (let i = 0; i < actions.length; i++) this.exec(actions[i]!, socket, msg);
   }
 
-  private exec(a: FsmAction, q: Queued): void {
+  private exec(a: FsmAction, socket: Transport | undefined, msg: BgpMessage | undefined): void {
     switch (a.type) {
       case 'connect':
         this.openConnection(a.id);
         return;
       case 'adopt':
-        if (q.socket) this.adopt(a.id, q.socket);
+        if (socket) this.adopt(a.id, socket);
         return;
       case 'reject':
-        if (q.socket) this.reject(q.socket, a.subcode);
+        if (socket) this.reject(socket, a.subcode);
         return;
       case 'send-open': {
         const c = this.conns.get(a.id);
@@ -453,7 +480,7 @@ export class Peer implements PeerLike {
         return;
       }
       case 'deliver': {
-        const m = q.msg;
+        const m = msg;
         if (m?.type === 'update') {
           this.stats.updatesIn++;
           if (m.errors.length > 0) {
@@ -462,7 +489,12 @@ export class Peer implements PeerLike {
               'UPDATE with errors (RFC 7606)',
             );
           }
-          this.callHandler(() => this.handler.update(this, m));
+          // Not through callHandler: a closure per UPDATE is garbage for nothing.
+          try {
+            this.handler.update(this, m);
+          } catch (err) {
+            this.handlerThrew(err);
+          }
         } else if (m?.type === 'route-refresh') {
           this.callHandler(() => this.handler.routeRefresh(this, m));
         }
@@ -488,8 +520,12 @@ export class Peer implements PeerLike {
     try {
       fn();
     } catch (err) {
-      this.log.error({ peer: this.config.address, err }, 'peer handler threw');
+      this.handlerThrew(err);
     }
+  }
+
+  private handlerThrew(err: unknown): void {
+    this.log.error({ peer: this.config.address, err }, 'peer handler threw');
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -539,6 +575,7 @@ export class Peer implements PeerLike {
       inputQueued: false,
       error: undefined,
       done,
+      updateEvent: { type: 'update', id },
     };
     this.conns.set(id, c);
     socket.on('data', (chunk: Uint8Array) => this.onData(c, chunk));
@@ -722,7 +759,7 @@ export class Peer implements PeerLike {
         this.dispatch({ type: 'keepalive', id: c.id });
         return;
       case 'update':
-        this.dispatch({ type: 'update', id: c.id }, undefined, m);
+        this.dispatch(c.updateEvent, undefined, m);
         return;
       case 'route-refresh':
         this.dispatch({ type: 'route-refresh', id: c.id }, undefined, m);
@@ -841,7 +878,7 @@ export class Peer implements PeerLike {
         this.stats.messagesOut[name] = (this.stats.messagesOut[name] ?? 0) + 1;
       }
     }
-    const ok = s.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch, bytes));
+    const ok = s.write(joined(batch, bytes));
     // write() returning false promises a 'drain'; until then nothing more is pulled.
     if (!ok) {
       c.waitingDrain = true;
