@@ -28,12 +28,18 @@ export function fmix(h: number, n: number): number {
 
 /** The hash of b[0, n). */
 export function hashBytes(b: Uint8Array, n: number): number {
+  return hashRange(b, 0, n);
+}
+
+/** The hash of b[start, start + n). */
+export function hashRange(b: Uint8Array, start: number, n: number): number {
   let h = 0;
-  const whole = n & ~3;
-  let i = 0;
+  const end = start + n;
+  const whole = start + (n & ~3);
+  let i = start;
   for (; i < whole; i += 4) h = mixH(h, b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
   let k = 0;
-  for (let s = 0; i < n; i++, s += 8) k |= b[i]! << s;
+  for (let s = 0; i < end; i++, s += 8) k |= b[i]! << s;
   if ((n & 3) !== 0) h ^= mixK(k);
   return fmix(h, n);
 }

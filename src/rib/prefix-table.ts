@@ -5,8 +5,9 @@
 // get/set), arrays of 8-byte references instead of Map entries, and no Map rehash of a million entries as it grows.
 //
 // The key → slot index is an open-addressing hash on an Int32Array (linear probing, load ≤ 1/2, backward-shift
-// deletion so there are no tombstones), with each slot's 32-bit hash kept so that a probe compares the stored
-// hash before it compares the key. Keys are not kept as strings: each slot's NLRI bytes (length byte, then the
+// deletion so there are no tombstones). Each bucket is two words, the slot and the key's 32-bit hash, side by side:
+// a probe compares the hash in the cache line it has already loaded, and touches the key's bytes only on a match
+// (a full table is mostly new prefixes, whose probes would otherwise miss the cache once per bucket passed). Keys are not kept as strings: each slot's NLRI bytes (length byte, then the
 // prefix's significant bytes) sit at a fixed stride in one byte array, and key(s) makes the string when it is
 // needed (an UPDATE being encoded, an API page). A million retained strings would be a million objects for the
 // garbage collector to copy out of the young generation and to mark ever after.
@@ -19,7 +20,7 @@
 
 import type { PrefixKey } from '../wire/index.ts';
 import { grown } from './grow.ts';
-import { hashString } from './hash.ts';
+import { hashRange, hashString } from './hash.ts';
 
 const INITIAL_SLOTS = 1024;
 
@@ -35,10 +36,9 @@ export class PrefixTable<E> {
   entries: (E | undefined)[] = [];
   /** Slot → number of holds (see the module comment). */
   private holds: Int32Array = new Int32Array(INITIAL_SLOTS);
-  /** Slot → hashString(key). */
-  private hashes: Int32Array = new Int32Array(INITIAL_SLOTS);
-  /** The open-addressing index: slot + 1, or 0 for an empty bucket. */
-  private buckets = new Int32Array(INITIAL_SLOTS * 2);
+  /** The open-addressing index: bucket i is [2i] slot + 1 (0: empty) and [2i + 1] that slot's hash. */
+  private buckets = new Int32Array(INITIAL_SLOTS * 4);
+  /** Number of buckets − 1. */
   private mask = INITIAL_SLOTS * 2 - 1;
   /** Slots in use (keys in the index). */
   private used = 0;
@@ -102,10 +102,9 @@ export class PrefixTable<E> {
     const buckets = this.buckets;
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const b = buckets[i]!;
+      const b = buckets[2 * i]!;
       if (b === 0) return -1;
-      const s = b - 1;
-      if (this.hashes[s] === h && this.holdsKey(s, key)) return s;
+      if (buckets[2 * i + 1] === h && this.holdsKey(b - 1, key)) return b - 1;
     }
   }
 
@@ -119,10 +118,9 @@ export class PrefixTable<E> {
     let mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
-      const b = buckets[i]!;
+      const b = buckets[2 * i]!;
       if (b === 0) break;
-      const s = b - 1;
-      if (this.hashes[s] === h && this.holdsKey(s, key)) return s;
+      if (buckets[2 * i + 1] === h && this.holdsKey(b - 1, key)) return b - 1;
     }
     let s: number;
     if (this.free.length > 0) {
@@ -134,15 +132,15 @@ export class PrefixTable<E> {
     }
     const o = s * this.stride;
     for (let j = 0; j < key.length; j++) this.keyBytes[o + j] = key.charCodeAt(j);
-    this.hashes[s] = h;
     this.holds[s] = 0;
-    if (++this.used * 2 > buckets.length) {
-      this.rehash(buckets.length * 2);
+    if (++this.used * 2 > mask + 1) {
+      this.rehash((mask + 1) * 2);
       buckets = this.buckets;
       mask = this.mask;
-      for (i = h & mask; buckets[i] !== 0; i = (i + 1) & mask);
+      for (i = h & mask; buckets[2 * i] !== 0; i = (i + 1) & mask);
     }
-    buckets[i] = s + 1;
+    buckets[2 * i] = s + 1;
+    buckets[2 * i + 1] = h;
     return s;
   }
 
@@ -197,24 +195,28 @@ export class PrefixTable<E> {
   }
 
   private release(s: number): void {
-    const h = this.hashes[s]!;
+    // The hash of the slot's key (hashString of the key is hashRange of its bytes), to find its bucket.
+    const o = s * this.stride;
+    const h = hashRange(this.keyBytes, o, 1 + ((this.keyBytes[o]! + 7) >> 3));
     const buckets = this.buckets;
     const mask = this.mask;
     let i = h & mask;
-    while (buckets[i] !== s + 1) i = (i + 1) & mask;
+    while (buckets[2 * i] !== s + 1) i = (i + 1) & mask;
     // Backward-shift deletion: move later members of the probe run into the hole when their home allows it.
     for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
-      const b = buckets[j]!;
+      const b = buckets[2 * j]!;
       if (b === 0) break;
-      const home = this.hashes[b - 1]! & mask;
+      const bh = buckets[2 * j + 1]!;
+      const home = bh & mask;
       // b stays when its home lies cyclically in (i, j]: the hole is not on its probe path.
       const stays = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!stays) {
-        buckets[i] = b;
+        buckets[2 * i] = b;
+        buckets[2 * i + 1] = bh;
         i = j;
       }
     }
-    buckets[i] = 0;
+    buckets[2 * i] = 0;
     this.keyBytes[s * this.stride] = FREE;
     this.used--;
     this.free.push(s);
@@ -223,7 +225,6 @@ export class PrefixTable<E> {
   private growSlots(): void {
     const n = this.holds.length * 2;
     this.holds = grown(this.holds);
-    this.hashes = grown(this.hashes);
     const kb = Buffer.alloc(n * this.stride, FREE);
     this.keyBytes.copy(kb);
     this.keyBytes = kb;
@@ -234,14 +235,19 @@ export class PrefixTable<E> {
     return s < this.high && this.keyBytes[s * this.stride] !== FREE;
   }
 
+  /** Rebuilds the index with `n` buckets. */
   private rehash(n: number): void {
-    const buckets = new Int32Array(n);
+    const old = this.buckets;
+    const buckets = new Int32Array(2 * n);
     const mask = n - 1;
-    for (let s = 0; s < this.high; s++) {
-      if (!this.inUse(s)) continue;
-      let i = this.hashes[s]! & mask;
-      while (buckets[i] !== 0) i = (i + 1) & mask;
-      buckets[i] = s + 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const b = old[j]!;
+      if (b === 0) continue;
+      const h = old[j + 1]!;
+      let i = h & mask;
+      while (buckets[2 * i] !== 0) i = (i + 1) & mask;
+      buckets[2 * i] = b;
+      buckets[2 * i + 1] = h;
     }
     this.buckets = buckets;
     this.mask = mask;
