@@ -207,6 +207,18 @@ class OutState {
     this.family = family;
   }
 
+  /**
+   * Makes room in `adj` for slot `s`, to the prefix table's capacity at once: grown an element at a time by push,
+   * a full table's array is copied into a new one some forty times on its way to a million entries.
+   */
+  growAdj(s: number, capacity: number): void {
+    const old = this.adj;
+    const next: (RouteSource | undefined)[] = new Array(Math.max(s + 1, capacity, 2 * old.length));
+    for (let i = 0; i < old.length; i++) next[i] = old[i];
+    next.fill(undefined, old.length);
+    this.adj = next;
+  }
+
   adjAt(s: number): RouteSource | undefined {
     return s < this.adj.length ? this.adj[s] : undefined;
   }
@@ -661,6 +673,8 @@ export class Rib {
   private readonly byId = new Map<string, PeerState>();
   private readonly established: PeerState[] = [];
   private readonly collector = new Collector();
+  private lastSelfText = '';
+  private lastSelfBytes: Uint8Array | null = null;
   /** The direct-export batch handed to the encoder, filled again for each group (see flush). */
   private readonly slotBatch: SlotBatch = {
     family: 'ipv4-unicast',
@@ -1241,8 +1255,23 @@ export class Rib {
     while (bytes < maxBytes) {
       if (peer.offset === g.end) {
         if (!this.groupPending(g)) break;
+        if (g.members.length === 1) {
+          // The only member, at the end of the log: what is made goes straight to it, and only what it leaves for
+          // its next pull (the messages after maxBytes is reached, as reading them from the log would leave them)
+          // goes to the log. The log would only have held them until this member read them.
+          let i = out.length;
+          this.produce(g.rep, maxBytes - bytes, out);
+          for (; i < out.length && bytes < maxBytes; i++) bytes += out[i]!.length;
+          if (i < out.length) {
+            for (let k = i; k < out.length; k++) g.append(out[k]!);
+            out.length = i;
+          }
+          continue;
+        }
         // Members too far behind leave rather than hold the log (and memory) for everyone.
-        for (const m of [...g.members]) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) this.leaveGroup(m);
+        if (this.laggards(g, peer)) {
+          for (const m of [...g.members]) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) this.leaveGroup(m);
+        }
         const made: Uint8Array[] = [];
         this.produce(g.rep, maxBytes - bytes, made);
         for (const m of made) g.append(m);
@@ -1256,6 +1285,12 @@ export class Rib {
     g.trim();
     if (out.length === 0 || !this.hasPending(peer.id)) peer.signalled = false;
     return out;
+  }
+
+  /** Whether a member of `g` other than `peer` is too far behind (see pullGrouped). */
+  private laggards(g: UpdateGroup, peer: PeerState): boolean {
+    for (const m of g.members) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) return true;
+    return false;
   }
 
   /** Puts a peer whose own output is all sent into the update group of its export key (a new one if none). */
@@ -1443,8 +1478,8 @@ export class Rib {
       return;
     }
     if (old === undefined) {
-      while (adj.length <= s) adj.push(undefined);
-      adj[s] = src;
+      if (adj.length <= s) st.growAdj(s, table.capacity);
+      st.adj[s] = src;
       st.adjSize++;
       table.hold(s);
     } else {
@@ -1453,6 +1488,15 @@ export class Rib {
     }
     src.refs++;
     col.announce(src, s, table.keyLength(s));
+  }
+
+  /** parseIPv4(text), remembered for the next call (every pull towards a peer asks for its own address). */
+  private selfIpv4Bytes(text: string): Uint8Array | null {
+    if (text !== this.lastSelfText) {
+      this.lastSelfText = text;
+      this.lastSelfBytes = parseIPv4(text);
+    }
+    return this.lastSelfBytes;
   }
 
   /** Encodes what the collector gathered; returns the bytes produced. */
@@ -1484,7 +1528,7 @@ export class Rib {
     // from the prefix table's key bytes. The next hop is ours (export.ts).
     const self = family === 'ipv4-unicast' ? peer.selfIpv4 : peer.selfIpv6;
     const direct = this.encoder.encodeSlotUpdates !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
-    const v4 = direct && family === 'ipv4-unicast' ? parseIPv4(self!) : null;
+    const v4 = direct && family === 'ipv4-unicast' ? this.selfIpv4Bytes(self!) : null;
     for (let j = 0; j < col.sourceCount; j++) {
       const src = col.sources[j]!;
       if (direct && src.kind !== SourceKind.LOCAL) {

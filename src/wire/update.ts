@@ -20,6 +20,7 @@ import {
   finishAttributes,
 } from './attributes.ts';
 import {
+  Afi,
   AttrFlag,
   AttrType,
   afiSafiOf,
@@ -27,6 +28,7 @@ import {
   type Family,
   HEADER_LENGTH,
   MessageType,
+  Safi,
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
@@ -435,7 +437,9 @@ function packUpdates(
   }
 
   // MP_REACH_NLRI (RFC 4760 §3): IPv6, or IPv4 with an IPv6 next hop (RFC 8950 §3).
-  const { afi, safi } = afiSafiOf(batch.family);
+  // Not afiSafiOf: that makes an object per call, and this runs per batch.
+  const afi = batch.family === 'ipv4-unicast' ? Afi.IPV4 : Afi.IPV6;
+  const safi = Safi.UNICAST;
   const nh = mpNextHop(batch.family, batch.nextHop, batch.nextHopLinkLocal, ctx);
   const mpFixed = 5 + nh.length; // AFI, SAFI, next hop length, next hop, reserved
   // Room for NLRI assuming a 4-byte MP attribute header; a short one is used when the value fits 255 bytes.
