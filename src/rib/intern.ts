@@ -1083,6 +1083,6 @@ export function writeExportedBlockEbgp(key: string, localAsn: number, nextHop4: 
 }
 
 /** The buffer writeExportedBlockEbgp writes to (it may be replaced by a larger one on any call). */
-export function exportedBlockBytes(): Uint8Array {
+export function exportedBlockBytes(): Buffer {
   return out;
 }

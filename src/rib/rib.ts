@@ -531,7 +531,7 @@ class Collector {
   }
 
   /** Puts the `j`th source in the direct-export group of the exported block b[0, len), a new one if none has it. */
-  group(j: number, b: Uint8Array, len: number): void {
+  group(j: number, b: Buffer, len: number): void {
     const h = hashBytes(b, len);
     const gBuckets = this.gBuckets;
     const mask = gBuckets.length - 1;
@@ -559,7 +559,7 @@ class Collector {
     if (this.arenaUsed + len > this.arena.length) this.arena = grown(this.arena, this.arenaUsed + len);
     const a = this.arena;
     const start = this.arenaUsed;
-    for (let k = 0; k < len; k++) a[start + k] = b[k]!;
+    b.copy(a, start, 0, len); // natively: faster than a byte loop, and no view to copy from
     this.arenaUsed += len;
     this.gStart[g] = start;
     this.gLength[g] = len;

@@ -106,16 +106,14 @@ function entrySize(keys: Uint8Array, o: number): number {
   return 1 + ((keys[o]! + 7) >> 3);
 }
 
-/** nlriSize for NlriSlots. */
-export function nlriSlotsSize(n: NlriSlots, from: number, count: number, addPath: boolean): number {
-  const { keys, stride, slots } = n;
-  let size = addPath ? 4 * count : 0;
-  for (let i = from; i < from + count; i++) size += entrySize(keys, slots[i]! * stride);
-  return size;
-}
-
-/** nlriFit for NlriSlots. */
-export function nlriSlotsFit(n: NlriSlots, from: number, budget: number, addPath: boolean): number {
+/** nlriFit for NlriSlots; the entries' bytes (nlriSize of them, summed on the way) are left in `fit.fitBytes`. */
+export function nlriSlotsFit(
+  n: NlriSlots,
+  from: number,
+  budget: number,
+  addPath: boolean,
+  fit: { fitBytes: number },
+): number {
   const { keys, stride, slots, count } = n;
   const extra = addPath ? 4 : 0;
   let used = 0;
@@ -125,6 +123,7 @@ export function nlriSlotsFit(n: NlriSlots, from: number, budget: number, addPath
     if (used + size > budget) break;
     used += size;
   }
+  fit.fitBytes = used;
   return i - from;
 }
 

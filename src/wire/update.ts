@@ -32,16 +32,7 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
-import {
-  decodeNlri,
-  type NlriSlots,
-  nlriFit,
-  nlriSize,
-  nlriSlotsFit,
-  nlriSlotsSize,
-  writeNlri,
-  writeNlriSlots,
-} from './nlri.ts';
+import { decodeNlri, type NlriSlots, nlriFit, nlriSize, nlriSlotsFit, writeNlri, writeNlriSlots } from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
 import {
   type AnnouncedBlock,
@@ -334,10 +325,9 @@ export function encodeSlotUpdates(batch: SlotBatch, ctx: CodecContext, out: Uint
  */
 interface NlriList {
   readonly count: number;
-  /** nlriFit: how many entries from `from` fit in `budget` bytes. */
+  /** nlriFit: how many entries from `from` fit in `budget` bytes; their bytes (nlriSize) are then in `fitBytes`. */
   fit(from: number, budget: number): number;
-  /** nlriSize: the bytes of entries [from, from + count). */
-  size(from: number, count: number): number;
+  readonly fitBytes: number;
   /** writeNlri: writes entries [from, from + count) at `offset`; returns the offset after them. */
   write(buf: Uint8Array, offset: number, from: number, count: number): number;
 }
@@ -348,11 +338,11 @@ class KeyList implements NlriList {
   get count(): number {
     return this.prefixes.length;
   }
+  fitBytes = 0;
   fit(from: number, budget: number): number {
-    return nlriFit(this.prefixes, from, budget, this.pathIds !== null);
-  }
-  size(from: number, count: number): number {
-    return nlriSize(this.prefixes, from, count, this.pathIds !== null);
+    const count = nlriFit(this.prefixes, from, budget, this.pathIds !== null);
+    this.fitBytes = nlriSize(this.prefixes, from, count, this.pathIds !== null);
+    return count;
   }
   write(buf: Uint8Array, offset: number, from: number, count: number): number {
     return writeNlri(buf, offset, this.prefixes, this.pathIds, from, count);
@@ -365,11 +355,9 @@ class SlotList implements NlriList {
   get count(): number {
     return this.slots.count;
   }
+  fitBytes = 0;
   fit(from: number, budget: number): number {
-    return nlriSlotsFit(this.slots, from, budget, this.pathId !== null);
-  }
-  size(from: number, count: number): number {
-    return nlriSlotsSize(this.slots, from, count, this.pathId !== null);
+    return nlriSlotsFit(this.slots, from, budget, this.pathId !== null, this);
   }
   write(buf: Uint8Array, offset: number, from: number, count: number): number {
     return writeNlriSlots(buf, offset, this.slots, this.pathId, from, count);
@@ -391,9 +379,20 @@ function slotList(batch: SlotBatch, ctx: CodecContext): NlriList {
   return slotted;
 }
 
-/** Copies src[start, end) to dst at `offset` (a loop: blocks are short, and a subarray per message would be garbage). */
-function copyBlock(dst: Uint8Array, offset: number, src: Uint8Array, start: number, end: number): void {
-  for (let i = start, o = offset; i < end; i++, o++) dst[o] = src[i]!;
+const bufferCopy = Buffer.prototype.copy as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
+
+/**
+ * Copies src[start, end) to dst at `offset`. Buffer's copy takes any Uint8Array and copies natively without a
+ * view: `dst.set(src.subarray(…))` would leave a view per message as garbage, and a byte loop is slower.
+ */
+function copyBytes(dst: Uint8Array, offset: number, src: Uint8Array, start: number, end: number): void {
+  bufferCopy.call(src, dst, offset, start, end);
 }
 
 /**
@@ -421,13 +420,13 @@ function packUpdates(
     for (let i = 0; i < n; ) {
       const count = prefixes.fit(i, max - fixed);
       if (count === 0) throw new Error(`attributes (${blockLength} bytes) leave no room for NLRI in ${max} bytes`);
-      const total = fixed + prefixes.size(i, count);
+      const total = fixed + prefixes.fitBytes;
       const buf = allocMessage(total);
       writeHeader(buf, total);
       // Withdrawn Routes Length stays 0.
       buf[21] = blockLength >>> 8;
       buf[22] = blockLength & 0xff;
-      copyBlock(buf, EMPTY_UPDATE, block, bs, be);
+      copyBytes(buf, EMPTY_UPDATE, block, bs, be);
       prefixes.write(buf, fixed, i, count);
       out.push(buf);
       bytes += total;
@@ -447,7 +446,7 @@ function packUpdates(
   for (let i = 0; i < n; ) {
     const count = prefixes.fit(i, budget);
     if (count === 0) throw new Error(`attributes (${blockLength} bytes) leave no room for NLRI in ${max} bytes`);
-    const valueLen = mpFixed + prefixes.size(i, count);
+    const valueLen = mpFixed + prefixes.fitBytes;
     const mpLen = (valueLen > 255 ? 4 : 3) + valueLen;
     const alen = mpLen + blockLength;
     const total = EMPTY_UPDATE + alen;
@@ -464,7 +463,7 @@ function packUpdates(
     o += 4 + nh.length;
     buf[o++] = 0; // reserved
     o = prefixes.write(buf, o, i, count);
-    copyBlock(buf, o, block, bs, be);
+    copyBytes(buf, o, block, bs, be);
     out.push(buf);
     bytes += total;
     i += count;
