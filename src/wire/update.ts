@@ -3,6 +3,8 @@
 //   decodeUpdate(body, ctx)      the message after its 19-byte header → UpdateMessage; throws WireError when the
 //                                session must be reset, else reports RFC 7606 soft errors in the result
 //   encodeUpdates(batch, ctx)    one attribute set + many prefixes → as few whole UPDATEs as fit
+//   encodeSlotUpdates(b, ctx, out)  the same from an encoded attribute block and NLRI bytes (the RIB's prefix
+//                                table), appended to `out`: no string per prefix
 //   encodeWithdrawals(...)       withdrawals packed the same way
 //   encodeEndOfRib(family)       RFC 4724 §2 End-of-RIB marker
 //   encodeAttributes(attrs, ctx) the attribute block alone (also the RIB's interning key)
