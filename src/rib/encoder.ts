@@ -1,16 +1,17 @@
-// The three codec functions the RIB uses to turn its output into UPDATE messages, behind an interface so that
-// tests can watch what the RIB asks for. The default is the wire codec's.
+// The codec functions the RIB uses to turn its output into UPDATE messages, behind an interface so that tests can
+// watch what the RIB asks for. The default is the wire codec's.
 
 import {
   type CodecContext,
   encodeEndOfRib,
+  encodeSlotUpdates,
   encodeUpdates,
-  encodeUpdatesWithBlock,
   encodeWithdrawals,
   type Family,
-  type PrefixBatch,
   type PrefixKey,
   type RouteBatch,
+  readPrefixKey,
+  type SlotBatch,
 } from '../wire/index.ts';
 
 export interface UpdateEncoder {
@@ -18,10 +19,11 @@ export interface UpdateEncoder {
   encodeWithdrawals(family: Family, prefixes: PrefixKey[], pathIds: number[] | null, ctx: CodecContext): Uint8Array[];
   encodeEndOfRib(family: Family): Uint8Array;
   /**
-   * encodeUpdates with the attribute block already encoded (the RIB writes it straight from its interning key for
-   * eBGP peers, intern.ts exportedBlockEbgp). Optional: without it the RIB always hands over the attributes.
+   * encodeUpdates with the attribute block already encoded and the prefixes as the prefix table's key bytes (the
+   * RIB writes the block straight from its interning key for eBGP peers, intern.ts writeExportedBlockEbgp), the
+   * messages appended to `out`; returns their bytes. Optional: without it the RIB always hands over the attributes.
    */
-  encodeUpdatesWithBlock?(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[];
+  encodeSlotUpdates?(batch: SlotBatch, ctx: CodecContext, out: Uint8Array[]): number;
 }
 
 /**
@@ -33,18 +35,37 @@ export interface UpdateEncoder {
  * the peer keeps no older version of it, and the rest of the peer's output still flows — an exception here would
  * abandon everything the RIB had already taken off its queue for this pull.
  */
-function withdrawOnFailure(batch: PrefixBatch, ctx: CodecContext, encode: () => Uint8Array[]): Uint8Array[] {
+function encodeOrWithdraw(batch: RouteBatch, ctx: CodecContext): Uint8Array[] {
   try {
-    return encode();
+    return encodeUpdates(batch, ctx);
   } catch {
     return encodeWithdrawals(batch.family, batch.prefixes, batch.pathIds ?? null, ctx);
   }
 }
 
+/** encodeOrWithdraw for a SlotBatch (encodeSlotUpdates appends nothing when it throws). */
+function encodeSlotsOrWithdraw(batch: SlotBatch, ctx: CodecContext, out: Uint8Array[]): number {
+  try {
+    return encodeSlotUpdates(batch, ctx, out);
+  } catch {
+    const prefixes: PrefixKey[] = [];
+    for (let i = 0; i < batch.count; i++) {
+      const o = batch.slots[i]! * batch.stride;
+      prefixes.push(readPrefixKey(batch.keys, o + 1, batch.keys[o]!));
+    }
+    const ids = ctx.addPathTx.has(batch.family) ? prefixes.map(() => batch.pathId) : null;
+    let bytes = 0;
+    for (const m of encodeWithdrawals(batch.family, prefixes, ids, ctx)) {
+      out.push(m);
+      bytes += m.length;
+    }
+    return bytes;
+  }
+}
+
 export const wireEncoder: UpdateEncoder = {
-  encodeUpdates: (batch, ctx) => withdrawOnFailure(batch, ctx, () => encodeUpdates(batch, ctx)),
+  encodeUpdates: encodeOrWithdraw,
   encodeWithdrawals,
   encodeEndOfRib,
-  encodeUpdatesWithBlock: (batch, block, ctx) =>
-    withdrawOnFailure(batch, ctx, () => encodeUpdatesWithBlock(batch, block, ctx)),
+  encodeSlotUpdates: encodeSlotsOrWithdraw,
 };

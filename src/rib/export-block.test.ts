@@ -124,7 +124,7 @@ test('property: the exported block written from the key equals the general expor
 });
 
 // The same, one level up: two RIBs fed the same random UPDATEs from eBGP and iBGP peers, one with the wire encoder
-// (direct export for eBGP peers over 4-octet sessions) and one with the same encoder minus encodeUpdatesWithBlock
+// (direct export for eBGP peers over 4-octet sessions) and one with the same encoder minus encodeSlotUpdates
 // (the general path only). Every receiving peer (eBGP and iBGP, 4- and 2-octet sessions, over IPv4 and IPv6, with
 // and without extended next hop) must end up holding exactly the same routes, attribute for attribute.
 

@@ -935,6 +935,15 @@ function oIPv4(t: string): boolean {
  * NLRI field), none otherwise (MP_REACH_NLRI carries it). Null when the route is not of the shape handled here.
  */
 export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8Array | null): string | null {
+  const n = writeExportedBlockEbgp(key, localAsn, nextHop4);
+  return n < 0 ? null : out.toString('latin1', 0, n);
+}
+
+/**
+ * exportedBlockEbgp without the string: writes the block to the start of exportedBlockBytes() and returns its
+ * length, or -1 when the route is not of the shape handled here. The bytes stay until the next call.
+ */
+export function writeExportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8Array | null): number {
   kk = key;
   kp = 0;
   op = 0;
@@ -1020,7 +1029,7 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
         out[op++] = 7;
         out[op++] = 8;
         oU32(asn);
-        if (!oIPv4(address)) return null;
+        if (!oIPv4(address)) return -1;
         break;
       }
       case T.COMMUNITIES:
@@ -1041,7 +1050,7 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
         let kept = 0;
         for (let i = 0; i < n; i++) {
           const len = kb();
-          if (len !== 8) return null;
+          if (len !== 8) return -1;
           if ((kk.charCodeAt(kp) & 0x40) === 0) kept++;
           kp += len;
         }
@@ -1067,8 +1076,13 @@ export function exportedBlockEbgp(key: string, localAsn: number, nextHop4: Uint8
         oCopy(4);
         break;
       default:
-        return null; // unknown attributes (and anything else) take the general path
+        return -1; // unknown attributes (and anything else) take the general path
     }
   }
-  return out.toString('latin1', 0, op);
+  return op;
+}
+
+/** The buffer writeExportedBlockEbgp writes to (it may be replaced by a larger one on any call). */
+export function exportedBlockBytes(): Buffer {
+  return out;
 }

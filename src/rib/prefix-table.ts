@@ -76,6 +76,19 @@ export class PrefixTable<E> {
     }
   }
 
+  /**
+   * The key bytes of every slot, slot s at s * keyStride (a length byte, then the prefix's significant bytes: the
+   * NLRI encoding, wire/nlri.ts NlriSlots), for encoding without key strings. Replaced when the table grows: read
+   * it again after any slot().
+   */
+  get keyBytesView(): Uint8Array {
+    return this.keyBytes;
+  }
+
+  get keyStride(): number {
+    return this.stride;
+  }
+
   /** The length of the key of a slot in use (1 + the prefix's significant bytes). */
   keyLength(s: number): number {
     return 1 + ((this.keyBytes[s * this.stride]! + 7) >> 3);

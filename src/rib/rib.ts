@@ -33,13 +33,13 @@ import {
   formatPrefix,
   numberToIPv4,
   type PathAttributes,
-  type PrefixBatch,
   type PrefixKey,
   parseIP,
   parseIPv4,
   parsePrefix,
   prefixContains,
   type RouteBatch,
+  type SlotBatch,
   type UpdateMessage,
 } from '../wire/index.ts';
 import {
@@ -62,9 +62,10 @@ import {
   localTargets,
 } from './export.ts';
 import { grown } from './grow.ts';
+import { fmix, hashBytes } from './hash.ts';
 import {
   attributesKey,
-  exportedBlockEbgp,
+  exportedBlockBytes,
   LOCAL_PEER,
   MAX_PEER_INDEX,
   makePath,
@@ -74,6 +75,7 @@ import {
   type SourceKindCode,
   SourceTable,
   sourceKey,
+  writeExportedBlockEbgp,
 } from './intern.ts';
 import { type EntryWalk, PrefixTable } from './prefix-table.ts';
 import {
@@ -179,6 +181,8 @@ function famIndex(f: Family): number {
   return f === 'ipv4-unicast' ? 0 : 1;
 }
 
+const EMPTY_BYTES = new Uint8Array(0);
+
 const FAMILY_BY_INDEX: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 class OutState {
@@ -201,6 +205,18 @@ class OutState {
   eorPending = false;
   constructor(family: Family) {
     this.family = family;
+  }
+
+  /**
+   * Makes room in `adj` for slot `s`, to the prefix table's capacity at once: grown an element at a time by push,
+   * a full table's array is copied into a new one some forty times on its way to a million entries.
+   */
+  growAdj(s: number, capacity: number): void {
+    const old = this.adj;
+    const next: (RouteSource | undefined)[] = new Array(Math.max(s + 1, capacity, 2 * old.length));
+    for (let i = 0; i < old.length; i++) next[i] = old[i];
+    next.fill(undefined, old.length);
+    this.adj = next;
   }
 
   adjAt(s: number): RouteSource | undefined {
@@ -372,57 +388,117 @@ function groupKey(p: PeerState): string {
  * kept as prefix slots chained per source in typed arrays (no array per source growing by push, no key string
  * until the batch is built, each list then made at its exact length); an announced slot is held by the
  * Adj-RIB-Out entry just set, so it still names its prefix at flush time.
+ *
+ * Everything is reused from pull to pull: a JS Map from source to index, cleared every pull, would grow its table
+ * again in every pull (garbage for each new source of a full table). Sources are found through an open-addressing
+ * index of their own instead, and for direct export (Rib.flush) the exported attribute blocks are grouped by their
+ * bytes the same way, each distinct block kept once in a byte arena.
  */
 class Collector {
-  /** Source → its index in `sources` during this pull. */
-  private readonly index = new Map<RouteSource, number>();
-  /** Sources announced in this pull, in order of first announcement, with their counts and chain ends. */
-  readonly sources: RouteSource[] = [];
+  /** Sources announced in this pull ([0, sourceCount)), in order of first announcement. */
+  readonly sources: (RouteSource | undefined)[] = [];
+  sourceCount = 0;
+  /** Source index: j + 1 of the source whose sourceHash lands there (linear probing), 0 for none; load ≤ 1/2. */
+  private buckets: Int32Array = new Int32Array(512);
+  /** Per source: its hash and bucket (to clear the index), prefix count, chain ends, next source of its group. */
+  private hashes: Int32Array = new Int32Array(256);
+  private bucketOf: Int32Array = new Int32Array(256);
   private counts: Int32Array = new Int32Array(256);
   private firsts: Int32Array = new Int32Array(256);
   private lasts: Int32Array = new Int32Array(256);
+  private nextInGroup: Int32Array = new Int32Array(256);
   /** Announced slots in order, and each one's successor in its source's chain (-1 at the end). */
   private slots: Int32Array = new Int32Array(4096);
   private nexts: Int32Array = new Int32Array(4096);
   private n = 0;
   /** The last source announced and its index: a table's prefixes of one UPDATE sit in consecutive slots, so most
-   * announcements skip the Map. */
+   * announcements skip the index. */
   private lastSrc: RouteSource | null = null;
   private lastIdx = -1;
   withdrawn: PrefixKey[] = [];
   estimate = 0;
   perPrefix = 0;
 
+  /** Direct-export groups ([0, groupCount)) in order of first appearance: block bytes in `arena`, member sources
+   * chained through nextInGroup, and the index of blocks (g + 1 by hashBytes of the block, linear probing). */
+  groupCount = 0;
+  arena: Uint8Array = new Uint8Array(65536);
+  private arenaUsed = 0;
+  private gStart: Int32Array = new Int32Array(256);
+  private gLength: Int32Array = new Int32Array(256);
+  private gHash: Int32Array = new Int32Array(256);
+  private gBucket: Int32Array = new Int32Array(256);
+  private gFirst: Int32Array = new Int32Array(256);
+  private gLast: Int32Array = new Int32Array(256);
+  private gCount: Int32Array = new Int32Array(256);
+  private gBuckets: Int32Array = new Int32Array(512);
+
   reset(addPath: boolean): void {
-    this.index.clear();
-    this.sources.length = 0;
+    for (let j = 0; j < this.sourceCount; j++) {
+      this.buckets[this.bucketOf[j]!] = 0;
+      this.sources[j] = undefined;
+    }
+    for (let g = 0; g < this.groupCount; g++) this.gBuckets[this.gBucket[g]!] = 0;
+    this.sourceCount = 0;
+    this.groupCount = 0;
+    this.arenaUsed = 0;
     this.n = 0;
     this.lastSrc = null;
-    this.withdrawn = [];
+    if (this.withdrawn.length > 0) this.withdrawn = [];
     this.estimate = 0;
     this.perPrefix = addPath ? 4 : 0;
+  }
+
+  /** The index of `src` in this pull, adding it when it is new. */
+  private indexOf(src: RouteSource): number {
+    const h = sourceHash(src);
+    const buckets = this.buckets;
+    const mask = buckets.length - 1;
+    let i = h & mask;
+    for (let b = buckets[i]!; b !== 0; i = (i + 1) & mask, b = buckets[i]!) {
+      if (this.sources[b - 1] === src) return b - 1;
+    }
+    const j = this.sourceCount++;
+    if (j === this.counts.length) {
+      this.hashes = grown(this.hashes);
+      this.bucketOf = grown(this.bucketOf);
+      this.counts = grown(this.counts);
+      this.firsts = grown(this.firsts);
+      this.lasts = grown(this.lasts);
+      this.nextInGroup = grown(this.nextInGroup);
+    }
+    if (j < this.sources.length) this.sources[j] = src;
+    else this.sources.push(src);
+    this.hashes[j] = h;
+    this.counts[j] = 0;
+    this.firsts[j] = -1;
+    this.estimate += estimateAttributes(src);
+    if (2 * (j + 1) > buckets.length) {
+      this.rehashSources(buckets.length * 2);
+    } else {
+      buckets[i] = j + 1;
+      this.bucketOf[j] = i;
+    }
+    return j;
+  }
+
+  private rehashSources(size: number): void {
+    const buckets = new Int32Array(size);
+    const mask = size - 1;
+    for (let j = 0; j < this.sourceCount; j++) {
+      let i = this.hashes[j]! & mask;
+      while (buckets[i] !== 0) i = (i + 1) & mask;
+      buckets[i] = j + 1;
+      this.bucketOf[j] = i;
+    }
+    this.buckets = buckets;
   }
 
   /** `keyLength`: the prefix key's length (its share of the pull budget). */
   announce(src: RouteSource, slot: number, keyLength: number): void {
     let j = this.lastIdx;
     if (src !== this.lastSrc) {
-      const known = this.index.get(src);
-      if (known === undefined) {
-        j = this.sources.length;
-        if (j === this.counts.length) {
-          this.counts = grown(this.counts);
-          this.firsts = grown(this.firsts);
-          this.lasts = grown(this.lasts);
-        }
-        this.sources.push(src);
-        this.index.set(src, j);
-        this.counts[j] = 0;
-        this.firsts[j] = -1;
-        this.estimate += estimateAttributes(src);
-      } else {
-        j = known;
-      }
+      j = this.indexOf(src);
       this.lastSrc = src;
       this.lastIdx = j;
     }
@@ -453,6 +529,103 @@ class Collector {
     this.withdrawn.push(key);
     this.estimate += key.length + this.perPrefix;
   }
+
+  /** Puts the `j`th source in the direct-export group of the exported block b[0, len), a new one if none has it. */
+  group(j: number, b: Buffer, len: number): void {
+    const h = hashBytes(b, len);
+    const gBuckets = this.gBuckets;
+    const mask = gBuckets.length - 1;
+    let i = h & mask;
+    for (let x = gBuckets[i]!; x !== 0; i = (i + 1) & mask, x = gBuckets[i]!) {
+      const g = x - 1;
+      if (this.gHash[g] === h && this.gLength[g] === len && this.sameBlock(g, b, len)) {
+        this.nextInGroup[this.gLast[g]!] = j;
+        this.nextInGroup[j] = -1;
+        this.gLast[g] = j;
+        this.gCount[g]! += this.counts[j]!;
+        return;
+      }
+    }
+    const g = this.groupCount++;
+    if (g === this.gStart.length) {
+      this.gStart = grown(this.gStart);
+      this.gLength = grown(this.gLength);
+      this.gHash = grown(this.gHash);
+      this.gBucket = grown(this.gBucket);
+      this.gFirst = grown(this.gFirst);
+      this.gLast = grown(this.gLast);
+      this.gCount = grown(this.gCount);
+    }
+    if (this.arenaUsed + len > this.arena.length) this.arena = grown(this.arena, this.arenaUsed + len);
+    const a = this.arena;
+    const start = this.arenaUsed;
+    b.copy(a, start, 0, len); // natively: faster than a byte loop, and no view to copy from
+    this.arenaUsed += len;
+    this.gStart[g] = start;
+    this.gLength[g] = len;
+    this.gHash[g] = h;
+    this.gFirst[g] = j;
+    this.gLast[g] = j;
+    this.gCount[g] = this.counts[j]!;
+    this.nextInGroup[j] = -1;
+    if (2 * (g + 1) > gBuckets.length) {
+      this.rehashGroups(gBuckets.length * 2);
+    } else {
+      gBuckets[i] = g + 1;
+      this.gBucket[g] = i;
+    }
+  }
+
+  private sameBlock(g: number, b: Uint8Array, len: number): boolean {
+    const a = this.arena;
+    const start = this.gStart[g]!;
+    for (let k = 0; k < len; k++) if (a[start + k] !== b[k]) return false;
+    return true;
+  }
+
+  private rehashGroups(size: number): void {
+    const buckets = new Int32Array(size);
+    const mask = size - 1;
+    for (let g = 0; g < this.groupCount; g++) {
+      let i = this.gHash[g]! & mask;
+      while (buckets[i] !== 0) i = (i + 1) & mask;
+      buckets[i] = g + 1;
+      this.gBucket[g] = i;
+    }
+    this.gBuckets = buckets;
+  }
+
+  /**
+   * Points `batch` at the `g`th direct-export group: its block in the arena, and its prefix slots (its sources'
+   * chains, in source order: the order the prefixes were announced in, source by source) in batch.slots.
+   */
+  fillGroup(g: number, batch: SlotBatch): void {
+    const count = this.gCount[g]!;
+    if (batch.slots.length < count) batch.slots = new Int32Array(Math.max(count, 2 * batch.slots.length));
+    const out = batch.slots;
+    let k = 0;
+    for (let j = this.gFirst[g]!; j !== -1; j = this.nextInGroup[j]!) {
+      for (let i = this.firsts[j]!; i !== -1; i = this.nexts[i]!) out[k++] = this.slots[i]!;
+    }
+    batch.count = count;
+    batch.block = this.arena;
+    batch.blockStart = this.gStart[g]!;
+    batch.blockEnd = this.gStart[g]! + this.gLength[g]!;
+  }
+}
+
+/**
+ * The Collector's hash of a source: its identity is what is looked up, so this only spreads sources over the index.
+ * Sixteen characters of the interning key, spread over it, and its length: cheaper than hashing the whole key, and
+ * sources of one pull differ nearly always in their AS_PATH or communities, which those samples catch.
+ */
+function sourceHash(src: RouteSource): number {
+  const k = src.key;
+  const n = k.length;
+  const step = (n >> 4) + 1;
+  let h = n;
+  for (let i = 0; i < n; i += step) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193);
+  return fmix(h, n);
 }
 
 /** Rough encoded size of an UPDATE header plus the attributes of `src` (for the pull budget): header and
@@ -500,6 +673,21 @@ export class Rib {
   private readonly byId = new Map<string, PeerState>();
   private readonly established: PeerState[] = [];
   private readonly collector = new Collector();
+  private lastSelfText = '';
+  private lastSelfBytes: Uint8Array | null = null;
+  /** The direct-export batch handed to the encoder, filled again for each group (see flush). */
+  private readonly slotBatch: SlotBatch = {
+    family: 'ipv4-unicast',
+    nextHop: '',
+    block: EMPTY_BYTES,
+    blockStart: 0,
+    blockEnd: 0,
+    keys: EMPTY_BYTES,
+    stride: 1,
+    slots: new Int32Array(1024),
+    count: 0,
+    pathId: 1,
+  };
   private queryCursor: { family: Family; lastKey: PrefixKey; iter: Iterator<[PrefixKey, Entry]> } | null = null;
   /** Export restrictions of local sources that have any (LocalRoute.targets / prependToEbgp); null until one does. */
   private localExports: WeakMap<RouteSource, LocalExport> | null = null;
@@ -1067,8 +1255,23 @@ export class Rib {
     while (bytes < maxBytes) {
       if (peer.offset === g.end) {
         if (!this.groupPending(g)) break;
+        if (g.members.length === 1) {
+          // The only member, at the end of the log: what is made goes straight to it, and only what it leaves for
+          // its next pull (the messages after maxBytes is reached, as reading them from the log would leave them)
+          // goes to the log. The log would only have held them until this member read them.
+          let i = out.length;
+          this.produce(g.rep, maxBytes - bytes, out);
+          for (; i < out.length && bytes < maxBytes; i++) bytes += out[i]!.length;
+          if (i < out.length) {
+            for (let k = i; k < out.length; k++) g.append(out[k]!);
+            out.length = i;
+          }
+          continue;
+        }
         // Members too far behind leave rather than hold the log (and memory) for everyone.
-        for (const m of [...g.members]) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) this.leaveGroup(m);
+        if (this.laggards(g, peer)) {
+          for (const m of [...g.members]) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) this.leaveGroup(m);
+        }
         const made: Uint8Array[] = [];
         this.produce(g.rep, maxBytes - bytes, made);
         for (const m of made) g.append(m);
@@ -1082,6 +1285,12 @@ export class Rib {
     g.trim();
     if (out.length === 0 || !this.hasPending(peer.id)) peer.signalled = false;
     return out;
+  }
+
+  /** Whether a member of `g` other than `peer` is too far behind (see pullGrouped). */
+  private laggards(g: UpdateGroup, peer: PeerState): boolean {
+    for (const m of g.members) if (m !== peer && g.unread(m.offset) > this.groupLagBytes) return true;
+    return false;
   }
 
   /** Puts a peer whose own output is all sent into the update group of its export key (a new one if none). */
@@ -1269,8 +1478,8 @@ export class Rib {
       return;
     }
     if (old === undefined) {
-      while (adj.length <= s) adj.push(undefined);
-      adj[s] = src;
+      if (adj.length <= s) st.growAdj(s, table.capacity);
+      st.adj[s] = src;
       st.adjSize++;
       table.hold(s);
     } else {
@@ -1279,6 +1488,15 @@ export class Rib {
     }
     src.refs++;
     col.announce(src, s, table.keyLength(s));
+  }
+
+  /** parseIPv4(text), remembered for the next call (every pull towards a peer asks for its own address). */
+  private selfIpv4Bytes(text: string): Uint8Array | null {
+    if (text !== this.lastSelfText) {
+      this.lastSelfText = text;
+      this.lastSelfBytes = parseIPv4(text);
+    }
+    return this.lastSelfBytes;
   }
 
   /** Encodes what the collector gathered; returns the bytes produced. */
@@ -1300,33 +1518,31 @@ export class Rib {
         bytes += m.length;
       }
     }
-    if (col.sources.length === 0) return bytes;
+    if (col.sourceCount === 0) return bytes;
     // Sources whose exported form is identical (e.g. two iBGP paths that differ only in LOCAL_PREF, towards an
     // eBGP peer) share one batch.
-    const batches = new Map<string, RouteBatch>();
+    let batches: Map<string, RouteBatch> | null = null;
     // Learned routes towards an eBGP peer over a 4-octet-AS session: the exported attribute block is written
-    // straight from the interning key (intern.ts exportedBlockEbgp; null for the rare shapes it leaves to
-    // exportRoute), and batches are grouped by those bytes. The next hop is ours (export.ts).
+    // straight from the interning key (intern.ts writeExportedBlockEbgp; -1 for the rare shapes it leaves to
+    // exportRoute), sources are grouped by those bytes (Collector.group), and each group's prefixes are encoded
+    // from the prefix table's key bytes. The next hop is ours (export.ts).
     const self = family === 'ipv4-unicast' ? peer.selfIpv4 : peer.selfIpv6;
-    const direct = this.encoder.encodeUpdatesWithBlock !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
-    const v4 = direct && family === 'ipv4-unicast' ? parseIPv4(self!) : null;
-    const blocks = direct ? new Map<string, PrefixBatch>() : null;
-    for (let j = 0; j < col.sources.length; j++) {
+    const direct = this.encoder.encodeSlotUpdates !== undefined && !peer.ibgp && ctx.asn4 && self !== null;
+    const v4 = direct && family === 'ipv4-unicast' ? this.selfIpv4Bytes(self!) : null;
+    for (let j = 0; j < col.sourceCount; j++) {
       const src = col.sources[j]!;
-      const prefixes = col.prefixesOf(j, table);
-      if (blocks !== null && src.kind !== SourceKind.LOCAL) {
-        const block = exportedBlockEbgp(src.key, peer.localAsn, v4);
-        if (block !== null) {
-          // An IPv4 block holds NEXT_HOP; MP_REACH_NLRI's next hop (the same for the whole pull) is outside it.
-          const b = blocks.get(block);
-          if (b === undefined) blocks.set(block, { family, nextHop: self!, prefixes });
-          else for (let i = 0; i < prefixes.length; i++) b.prefixes.push(prefixes[i]!);
+      if (direct && src.kind !== SourceKind.LOCAL) {
+        const n = writeExportedBlockEbgp(src.key, peer.localAsn, v4);
+        if (n >= 0) {
+          col.group(j, exportedBlockBytes(), n);
           continue;
         }
       }
+      const prefixes = col.prefixesOf(j, table);
       const from = this.peers[src.peer] ?? this.peers[LOCAL_PEER]!;
       const e = exportRoute(src, from, peer, this.clusterIdText, this.localExportOf(src));
       const k = `${e.nextHop}\x00${attributesKey(e.attributes)}`;
+      batches ??= new Map();
       const b = batches.get(k);
       if (b === undefined) {
         batches.set(k, { family, attributes: e.attributes, nextHop: e.nextHop, prefixes });
@@ -1334,20 +1550,29 @@ export class Rib {
         for (let i = 0; i < prefixes.length; i++) b.prefixes.push(prefixes[i]!);
       }
     }
-    if (blocks !== null) {
-      for (const [block, batch] of blocks) {
-        if (addPath) batch.pathIds = batch.prefixes.map(() => 1);
-        for (const m of this.encoder.encodeUpdatesWithBlock!(batch, block, ctx)) {
+    if (col.groupCount > 0) {
+      // An IPv4 block holds NEXT_HOP; MP_REACH_NLRI's next hop (the same for the whole pull) is outside it.
+      const batch = this.slotBatch;
+      batch.family = family;
+      batch.nextHop = self!;
+      batch.keys = table.keyBytesView;
+      batch.stride = table.keyStride;
+      // Add-Path send is not supported yet (best path only); should it be negotiated, path id 1 names our path.
+      batch.pathId = 1;
+      for (let g = 0; g < col.groupCount; g++) {
+        col.fillGroup(g, batch);
+        bytes += this.encoder.encodeSlotUpdates!(batch, ctx, out);
+      }
+      batch.block = EMPTY_BYTES;
+      batch.keys = EMPTY_BYTES;
+    }
+    if (batches !== null) {
+      for (const b of batches.values()) {
+        if (addPath) b.pathIds = b.prefixes.map(() => 1);
+        for (const m of this.encoder.encodeUpdates(b, ctx)) {
           out.push(m);
           bytes += m.length;
         }
-      }
-    }
-    for (const b of batches.values()) {
-      if (addPath) b.pathIds = b.prefixes.map(() => 1);
-      for (const m of this.encoder.encodeUpdates(b, ctx)) {
-        out.push(m);
-        bytes += m.length;
       }
     }
     col.reset(addPath);

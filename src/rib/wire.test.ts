@@ -137,6 +137,28 @@ describe('pulled UPDATEs on the wire', () => {
     ]);
   });
 
+  it('withdraws a route whose exported attributes leave no room for it, and announces the rest', () => {
+    const { rib, pullAll } = setup();
+    pullAll();
+    // 1100 communities: 4400 bytes, more than a 4096-byte UPDATE holds (received over Extended Message, RFC 8654).
+    const big = attrs([65001], { communities: Array.from({ length: 1100 }, (_, i) => 0x10000 + i) });
+    rib.applyUpdate('192.0.2.1', announce(['203.0.113.0/24'], '192.0.2.1', attrs([65001])));
+    rib.applyUpdate('192.0.2.1', announce(['198.51.100.0/24', '198.51.101.0/24'], '192.0.2.1', big));
+    rib.applyUpdate('192.0.2.1', announce(['2001:db8:1::/48'], '2001:db8::1', big));
+    rib.applyUpdate('192.0.2.1', announce(['2001:db8:2::/48'], '2001:db8::1', attrs([65001])));
+    const got = pullAll();
+    const list = (f: (u: UpdateMessage) => { family: 'ipv4-unicast' | 'ipv6-unicast'; prefixes: string[] }[]) =>
+      got.flatMap((u) => f(u).flatMap((b) => b.prefixes.map((p) => formatPrefix(b.family, p)))).sort();
+    assert.deepEqual(
+      list((u) => u.announced),
+      ['2001:db8:2::/48', '203.0.113.0/24'],
+    );
+    assert.deepEqual(
+      list((u) => u.withdrawn),
+      ['198.51.100.0/24', '198.51.101.0/24', '2001:db8:1::/48'],
+    );
+  });
+
   it('sends path identifiers when Add-Path send is negotiated', () => {
     const { rib, pullAll } = setup({ addPathTx: new Set(['ipv4-unicast']) });
     pullAll();

@@ -88,3 +88,67 @@ export function writeNlri(
   }
   return p;
 }
+
+/**
+ * Prefixes given as NLRI bytes rather than PrefixKeys (the RIB's prefix table keeps its keys this way): prefix i,
+ * for i in [0, count), is the entry at keys[slots[i] * stride] — a length byte in bits, then the fewest bytes that
+ * hold the prefix, exactly a PrefixKey's characters. Encoding from them makes no string per prefix.
+ */
+export interface NlriSlots {
+  keys: Uint8Array;
+  stride: number;
+  slots: Int32Array;
+  count: number;
+}
+
+/** Bytes of the entry at offset `o` of `keys`: the length byte and the prefix's bytes. */
+function entrySize(keys: Uint8Array, o: number): number {
+  return 1 + ((keys[o]! + 7) >> 3);
+}
+
+/** nlriFit for NlriSlots; the entries' bytes (nlriSize of them, summed on the way) are left in `fit.fitBytes`. */
+export function nlriSlotsFit(
+  n: NlriSlots,
+  from: number,
+  budget: number,
+  addPath: boolean,
+  fit: { fitBytes: number },
+): number {
+  const { keys, stride, slots, count } = n;
+  const extra = addPath ? 4 : 0;
+  let used = 0;
+  let i = from;
+  for (; i < count; i++) {
+    const size = entrySize(keys, slots[i]! * stride) + extra;
+    if (used + size > budget) break;
+    used += size;
+  }
+  fit.fitBytes = used;
+  return i - from;
+}
+
+/** writeNlri for NlriSlots: every entry preceded by `pathId` when it is not null. */
+export function writeNlriSlots(
+  buf: Uint8Array,
+  offset: number,
+  n: NlriSlots,
+  pathId: number | null,
+  from: number,
+  count: number,
+): number {
+  const { keys, stride, slots } = n;
+  let p = offset;
+  for (let i = from; i < from + count; i++) {
+    if (pathId !== null) {
+      buf[p] = pathId >>> 24;
+      buf[p + 1] = (pathId >>> 16) & 0xff;
+      buf[p + 2] = (pathId >>> 8) & 0xff;
+      buf[p + 3] = pathId & 0xff;
+      p += 4;
+    }
+    const o = slots[i]! * stride;
+    const end = o + entrySize(keys, o);
+    for (let j = o; j < end; j++) buf[p++] = keys[j]!;
+  }
+  return p;
+}

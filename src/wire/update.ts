@@ -3,6 +3,8 @@
 //   decodeUpdate(body, ctx)      the message after its 19-byte header → UpdateMessage; throws WireError when the
 //                                session must be reset, else reports RFC 7606 soft errors in the result
 //   encodeUpdates(batch, ctx)    one attribute set + many prefixes → as few whole UPDATEs as fit
+//   encodeSlotUpdates(b, ctx, out)  the same from an encoded attribute block and NLRI bytes (the RIB's prefix
+//                                table), appended to `out`: no string per prefix
 //   encodeWithdrawals(...)       withdrawals packed the same way
 //   encodeEndOfRib(family)       RFC 4724 §2 End-of-RIB marker
 //   encodeAttributes(attrs, ctx) the attribute block alone (also the RIB's interning key)
@@ -20,6 +22,7 @@ import {
   finishAttributes,
 } from './attributes.ts';
 import {
+  Afi,
   AttrFlag,
   AttrType,
   afiSafiOf,
@@ -27,10 +30,11 @@ import {
   type Family,
   HEADER_LENGTH,
   MessageType,
+  Safi,
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
-import { decodeNlri, nlriFit, nlriSize, writeNlri } from './nlri.ts';
+import { decodeNlri, type NlriSlots, nlriFit, nlriSize, nlriSlotsFit, writeNlri, writeNlriSlots } from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
 import {
   type AnnouncedBlock,
@@ -219,33 +223,37 @@ function writeMpHeader(buf: Uint8Array, o: number, code: number, valueLen: numbe
   return o + 3;
 }
 
-let lastMpKey = '';
+let lastMpFamily: Family | '' = '';
+let lastMpNextHop = '';
+let lastMpLinkLocal: string | undefined;
 let lastMp: Uint8Array = new Uint8Array(0);
 
 /** The MP_REACH_NLRI next hop field: 4 bytes (IPv4), 16, or 32 with a link-local address (RFC 2545 §3). */
-function mpNextHop(batch: PrefixBatch, ctx: CodecContext): Uint8Array {
-  if (batch.family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
+function mpNextHop(family: Family, nextHop: string, linkLocal: string | undefined, ctx: CodecContext): Uint8Array {
+  if (family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
     throw new Error('an IPv6 next hop for IPv4 routes needs the Extended Next Hop capability (RFC 8950)');
   }
-  const cacheKey = `${batch.family} ${batch.nextHop} ${batch.nextHopLinkLocal ?? ''}`;
-  if (cacheKey === lastMpKey) return lastMp;
+  // One-entry cache: consecutive batches towards a peer nearly always share the next hop.
+  if (family === lastMpFamily && nextHop === lastMpNextHop && linkLocal === lastMpLinkLocal) return lastMp;
   let global: Uint8Array | null;
-  if (batch.family === 'ipv6-unicast' && !batch.nextHop.includes(':')) {
+  if (family === 'ipv6-unicast' && !nextHop.includes(':')) {
     // An IPv4 next hop for IPv6 routes is sent IPv4-mapped (RFC 4291 §2.5.5.2, as RFC 4798 §2 does).
-    global = parseIPv6(`::ffff:${batch.nextHop}`);
+    global = parseIPv6(`::ffff:${nextHop}`);
   } else {
-    global = parseIPv6(batch.nextHop);
+    global = parseIPv6(nextHop);
   }
-  if (!global) throw new Error(`next hop "${batch.nextHop}" is not a valid address for ${batch.family}`);
+  if (!global) throw new Error(`next hop "${nextHop}" is not a valid address for ${family}`);
   let out = global;
-  if (batch.nextHopLinkLocal !== undefined) {
-    const ll = parseIPv6(batch.nextHopLinkLocal);
-    if (!ll) throw new Error(`link-local next hop "${batch.nextHopLinkLocal}" is not an IPv6 address`);
+  if (linkLocal !== undefined) {
+    const ll = parseIPv6(linkLocal);
+    if (!ll) throw new Error(`link-local next hop "${linkLocal}" is not an IPv6 address`);
     out = new Uint8Array(32);
     out.set(global, 0);
     out.set(ll, 16);
   }
-  lastMpKey = cacheKey;
+  lastMpFamily = family;
+  lastMpNextHop = nextHop;
+  lastMpLinkLocal = linkLocal;
   lastMp = out;
   return out;
 }
@@ -269,69 +277,180 @@ function nextHopV4(text: string): Uint8Array | null {
 export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[] {
   if (batch.prefixes.length === 0) return [];
   const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
-  return packUpdates(batch, ctx, v4, encodeAttributeBlockView(batch.attributes, ctx, v4));
+  const block = encodeAttributeBlockView(batch.attributes, ctx, v4);
+  const out: Uint8Array[] = [];
+  packUpdates(batch, keyList(batch, ctx), ctx, v4, block, 0, block.length, out);
+  return out;
 }
 
-/** A RouteBatch whose attribute block is already encoded (encodeUpdatesWithBlock). */
-export type PrefixBatch = Omit<RouteBatch, 'attributes'>;
-
-let blockScratch = Buffer.alloc(4096);
+export type { NlriSlots } from './nlri.ts';
 
 /**
- * encodeUpdates with the attribute block given (latin1), as the RIB writes it straight from its interning key for
- * an eBGP peer: with NEXT_HOP when the family is IPv4 unicast and the next hop an IPv4 address (then in the NLRI
- * field), without it otherwise (MP_REACH_NLRI carries the next hop). The block must have been made for this
- * batch's family and next hop.
+ * Announcements whose prefixes are NLRI bytes picked by slot (NlriSlots, the RIB's prefix table) and whose
+ * attribute block is already encoded, block[blockStart, blockEnd): the RIB writes the block straight from its
+ * interning key for an eBGP peer, with NEXT_HOP when the family is IPv4 unicast and the next hop an IPv4 address
+ * (then in the NLRI field), without it otherwise (MP_REACH_NLRI carries the next hop); the block must have been made
+ * for this batch's family and next hop. No string is made per prefix or for the block. One object can be filled
+ * again for every call.
  */
-export function encodeUpdatesWithBlock(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[] {
-  if (batch.prefixes.length === 0) return [];
-  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
-  if (blockScratch.length < block.length) blockScratch = Buffer.alloc(block.length * 2);
-  const n = blockScratch.write(block, 0, 'latin1');
-  return packUpdates(batch, ctx, v4, blockScratch.subarray(0, n));
+export interface SlotBatch extends NlriSlots {
+  family: Family;
+  nextHop: string;
+  nextHopLinkLocal?: string;
+  block: Uint8Array;
+  blockStart: number;
+  blockEnd: number;
+  /** The path identifier of every prefix when Add-Path send is negotiated for the family (RFC 7911 §3). */
+  pathId: number;
 }
 
-/** Packs the prefixes with the encoded attribute block into whole UPDATEs. */
-function packUpdates(batch: PrefixBatch, ctx: CodecContext, v4: Uint8Array | null, block: Uint8Array): Uint8Array[] {
-  const prefixes = batch.prefixes;
-  const n = prefixes.length;
-  const pathIds = pathIdsFor(batch.family, ctx, batch.pathIds, n);
-  const addPath = pathIds !== null;
+/**
+ * encodeUpdates for a SlotBatch: the same messages, byte for byte, as encodeUpdates makes of the same prefixes and
+ * the attributes the block encodes, appended to `out` rather than returned (no array per call); returns the bytes
+ * appended. On an error nothing is appended.
+ */
+export function encodeSlotUpdates(batch: SlotBatch, ctx: CodecContext, out: Uint8Array[]): number {
+  if (batch.count === 0) return 0;
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
+  const n = out.length;
+  try {
+    return packUpdates(batch, slotList(batch, ctx), ctx, v4, batch.block, batch.blockStart, batch.blockEnd, out);
+  } catch (err) {
+    out.length = n;
+    throw err;
+  }
+}
+
+/**
+ * The prefixes of one encode call, whichever form they come in: packUpdates asks these per message, not per
+ * prefix, so both forms share one packer. One instance of each is pointed at the call's prefixes.
+ */
+interface NlriList {
+  readonly count: number;
+  /** nlriFit: how many entries from `from` fit in `budget` bytes; their bytes (nlriSize) are then in `fitBytes`. */
+  fit(from: number, budget: number): number;
+  readonly fitBytes: number;
+  /** writeNlri: writes entries [from, from + count) at `offset`; returns the offset after them. */
+  write(buf: Uint8Array, offset: number, from: number, count: number): number;
+}
+
+class KeyList implements NlriList {
+  prefixes: readonly PrefixKey[] = [];
+  pathIds: readonly number[] | null = null;
+  get count(): number {
+    return this.prefixes.length;
+  }
+  fitBytes = 0;
+  fit(from: number, budget: number): number {
+    const count = nlriFit(this.prefixes, from, budget, this.pathIds !== null);
+    this.fitBytes = nlriSize(this.prefixes, from, count, this.pathIds !== null);
+    return count;
+  }
+  write(buf: Uint8Array, offset: number, from: number, count: number): number {
+    return writeNlri(buf, offset, this.prefixes, this.pathIds, from, count);
+  }
+}
+
+class SlotList implements NlriList {
+  slots: NlriSlots = { keys: new Uint8Array(0), stride: 1, slots: new Int32Array(0), count: 0 };
+  pathId: number | null = null;
+  get count(): number {
+    return this.slots.count;
+  }
+  fitBytes = 0;
+  fit(from: number, budget: number): number {
+    return nlriSlotsFit(this.slots, from, budget, this.pathId !== null, this);
+  }
+  write(buf: Uint8Array, offset: number, from: number, count: number): number {
+    return writeNlriSlots(buf, offset, this.slots, this.pathId, from, count);
+  }
+}
+
+const keys = new KeyList();
+const slotted = new SlotList();
+
+function keyList(batch: RouteBatch, ctx: CodecContext): NlriList {
+  keys.pathIds = pathIdsFor(batch.family, ctx, batch.pathIds, batch.prefixes.length);
+  keys.prefixes = batch.prefixes;
+  return keys;
+}
+
+function slotList(batch: SlotBatch, ctx: CodecContext): NlriList {
+  slotted.slots = batch;
+  slotted.pathId = ctx.addPathTx.has(batch.family) ? batch.pathId : null;
+  return slotted;
+}
+
+const bufferCopy = Buffer.prototype.copy as (
+  this: Uint8Array,
+  target: Uint8Array,
+  targetStart: number,
+  sourceStart: number,
+  sourceEnd: number,
+) => number;
+
+/**
+ * Copies src[start, end) to dst at `offset`. Buffer's copy takes any Uint8Array and copies natively without a
+ * view: `dst.set(src.subarray(…))` would leave a view per message as garbage, and a byte loop is slower.
+ */
+function copyBytes(dst: Uint8Array, offset: number, src: Uint8Array, start: number, end: number): void {
+  bufferCopy.call(src, dst, offset, start, end);
+}
+
+/**
+ * Packs the prefixes with the encoded attribute block, block[bs, be), into whole UPDATEs appended to `out`;
+ * returns their bytes.
+ */
+function packUpdates(
+  batch: { family: Family; nextHop: string; nextHopLinkLocal?: string | undefined },
+  prefixes: NlriList,
+  ctx: CodecContext,
+  v4: Uint8Array | null,
+  block: Uint8Array,
+  bs: number,
+  be: number,
+  out: Uint8Array[],
+): number {
+  const n = prefixes.count;
+  const blockLength = be - bs;
   const max = ctx.maxMessageSize;
-  const out: Uint8Array[] = [];
+  let bytes = 0;
 
   if (v4 !== null) {
     // IPv4 unicast in the NLRI field, next hop in NEXT_HOP (RFC 4271 §4.3).
-    const fixed = EMPTY_UPDATE + block.length;
+    const fixed = EMPTY_UPDATE + blockLength;
     for (let i = 0; i < n; ) {
-      const count = nlriFit(prefixes, i, max - fixed, addPath);
-      if (count === 0) throw new Error(`attributes (${block.length} bytes) leave no room for NLRI in ${max} bytes`);
-      const total = fixed + nlriSize(prefixes, i, count, addPath);
+      const count = prefixes.fit(i, max - fixed);
+      if (count === 0) throw new Error(`attributes (${blockLength} bytes) leave no room for NLRI in ${max} bytes`);
+      const total = fixed + prefixes.fitBytes;
       const buf = allocMessage(total);
       writeHeader(buf, total);
       // Withdrawn Routes Length stays 0.
-      buf[21] = block.length >>> 8;
-      buf[22] = block.length & 0xff;
-      buf.set(block, EMPTY_UPDATE);
-      writeNlri(buf, fixed, prefixes, pathIds, i, count);
+      buf[21] = blockLength >>> 8;
+      buf[22] = blockLength & 0xff;
+      copyBytes(buf, EMPTY_UPDATE, block, bs, be);
+      prefixes.write(buf, fixed, i, count);
       out.push(buf);
+      bytes += total;
       i += count;
     }
-    return out;
+    return bytes;
   }
 
   // MP_REACH_NLRI (RFC 4760 §3): IPv6, or IPv4 with an IPv6 next hop (RFC 8950 §3).
-  const { afi, safi } = afiSafiOf(batch.family);
-  const nh = mpNextHop(batch, ctx);
+  // Not afiSafiOf: that makes an object per call, and this runs per batch.
+  const afi = batch.family === 'ipv4-unicast' ? Afi.IPV4 : Afi.IPV6;
+  const safi = Safi.UNICAST;
+  const nh = mpNextHop(batch.family, batch.nextHop, batch.nextHopLinkLocal, ctx);
   const mpFixed = 5 + nh.length; // AFI, SAFI, next hop length, next hop, reserved
   // Room for NLRI assuming a 4-byte MP attribute header; a short one is used when the value fits 255 bytes.
-  const budget = max - EMPTY_UPDATE - 4 - mpFixed - block.length;
+  const budget = max - EMPTY_UPDATE - 4 - mpFixed - blockLength;
   for (let i = 0; i < n; ) {
-    const count = nlriFit(prefixes, i, budget, addPath);
-    if (count === 0) throw new Error(`attributes (${block.length} bytes) leave no room for NLRI in ${max} bytes`);
-    const valueLen = mpFixed + nlriSize(prefixes, i, count, addPath);
+    const count = prefixes.fit(i, budget);
+    if (count === 0) throw new Error(`attributes (${blockLength} bytes) leave no room for NLRI in ${max} bytes`);
+    const valueLen = mpFixed + prefixes.fitBytes;
     const mpLen = (valueLen > 255 ? 4 : 3) + valueLen;
-    const alen = mpLen + block.length;
+    const alen = mpLen + blockLength;
     const total = EMPTY_UPDATE + alen;
     const buf = allocMessage(total);
     writeHeader(buf, total);
@@ -345,12 +464,13 @@ function packUpdates(batch: PrefixBatch, ctx: CodecContext, v4: Uint8Array | nul
     buf.set(nh, o + 4);
     o += 4 + nh.length;
     buf[o++] = 0; // reserved
-    o = writeNlri(buf, o, prefixes, pathIds, i, count);
-    buf.set(block, o);
+    o = prefixes.write(buf, o, i, count);
+    copyBytes(buf, o, block, bs, be);
     out.push(buf);
+    bytes += total;
     i += count;
   }
-  return out;
+  return bytes;
 }
 
 /**
