@@ -35,12 +35,26 @@ export class Framer {
     this.total += chunk.length;
   }
 
+  /** After nextAt(): the buffer holding the message, and where in it the message starts. */
+  buf: Uint8Array = new Uint8Array(0);
+  start = 0;
+
   /**
    * The next whole message (header included), or null when more bytes are needed.
    * Throws WireError 1/1 or 1/2 as soon as a bad header is buffered, whether or not its body has arrived.
    */
   next(): Uint8Array | null {
-    if (this.total < HEADER_LENGTH) return null;
+    const length = this.nextAt();
+    return length < 0 ? null : this.buf.subarray(this.start, this.start + length);
+  }
+
+  /**
+   * Like next() without making a view: the length of the next whole message, which is then at
+   * buf[start, start + length), or -1 when more bytes are needed. A message that lies in one chunk (the common
+   * case) is read where it is; one split over chunks is copied.
+   */
+  nextAt(): number {
+    if (this.total < HEADER_LENGTH) return -1;
     const chunk = this.chunks[this.first]!;
     let length: number;
     if (chunk.length - this.offset >= HEADER_LENGTH) {
@@ -49,17 +63,18 @@ export class Framer {
       this.copyOut(this.head, HEADER_LENGTH);
       length = checkHeader(this.head, 0, this.maxMessageSize);
     }
-    if (this.total < length) return null;
+    if (this.total < length) return -1;
 
-    let msg: Uint8Array;
     if (chunk.length - this.offset >= length) {
-      // Common case: the whole message lies in one chunk; return a view.
-      msg = chunk.subarray(this.offset, this.offset + length);
+      this.buf = chunk;
+      this.start = this.offset;
       this.offset += length;
     } else {
-      msg = new Uint8Array(length);
+      const msg = new Uint8Array(length);
       this.copyOut(msg, length);
       this.consumeAcross(length);
+      this.buf = msg;
+      this.start = 0;
     }
     this.total -= length;
     if (this.first < this.chunks.length && this.offset === this.chunks[this.first]!.length) {
@@ -67,7 +82,7 @@ export class Framer {
       this.offset = 0;
     }
     this.compact();
-    return msg;
+    return length;
   }
 
   /** Copies the first n buffered bytes into `into` without consuming them. */
