@@ -667,10 +667,14 @@ export function decodeAttributesKey(k: string): PathAttributes {
 
 const EMPTY: RouteSource | null = null;
 
-/** A packed array of nulls (new Array(n) of a large n would make a slow dictionary-mode array). */
+/**
+ * A packed array of n nulls (n a power of two). new Array(n) of a large n would make a slow dictionary-mode array,
+ * and n pushes would allocate ≈ 3n slots on the way (the array grows by half each time it is full); doubling by
+ * concat allocates 2n, and resize() needs only one array of the new size (see there).
+ */
 function emptySlots(n: number): (RouteSource | null)[] {
-  const a: (RouteSource | null)[] = [];
-  for (let i = 0; i < n; i++) a.push(EMPTY);
+  let a: (RouteSource | null)[] = [EMPTY];
+  while (a.length < n) a = a.concat(a);
   return a;
 }
 
@@ -779,7 +783,8 @@ export class SourceTable {
     const oldHashes = this.hashes;
     const oldSlots = this.slots;
     const hashes = new Int32Array(capacity);
-    const slots = emptySlots(capacity);
+    // One packed array of exactly the new size (capacity is twice the old one).
+    const slots = capacity === oldSlots.length * 2 ? oldSlots.concat(oldSlots).fill(EMPTY) : emptySlots(capacity);
     const mask = capacity - 1;
     for (let j = 0; j < oldSlots.length; j++) {
       const s = oldSlots[j]!;

@@ -24,8 +24,7 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, type ErrorActionName, strongerAction, WireError } from './errors.ts';
-import { decodeNlri } from './nlri.ts';
-import type { PrefixKey } from './prefix.ts';
+import { decodeNlriExact, exactPathIds, exactPrefixes } from './nlri.ts';
 import type {
   AnnouncedBlock,
   AsPathSegment,
@@ -475,10 +474,10 @@ function decodeMpReach(st: AttrDecodeState, v: number, len: number): WireError |
       `MP_REACH_NLRI next hop length ${nhLen} is invalid for ${family}`,
     );
   }
-  const prefixes: PrefixKey[] = [];
-  const pathIds = st.ctx.addPathRx.has(family) ? ([] as number[]) : null;
-  const bad = decodeNlri(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, prefixes, pathIds);
+  const bad = decodeNlriExact(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, st.ctx.addPathRx.has(family));
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${bad}`);
+  const prefixes = exactPrefixes;
+  const pathIds = exactPathIds;
   st.mpReachEntries += prefixes.length;
   const nh = v + 4;
   cacheNextHop(b, nh, nhLen);
@@ -518,10 +517,10 @@ function decodeMpUnreach(st: AttrDecodeState, v: number, len: number): WireError
   const b = st.buf;
   const family = familyOf(u16(b, v), b[v + 2]!);
   if (family === null) return null;
-  const prefixes: PrefixKey[] = [];
-  const pathIds = st.ctx.addPathRx.has(family) ? ([] as number[]) : null;
-  const bad = decodeNlri(b, v + 3, v + len, family === 'ipv4-unicast' ? 32 : 128, prefixes, pathIds);
+  const bad = decodeNlriExact(b, v + 3, v + len, family === 'ipv4-unicast' ? 32 : 128, st.ctx.addPathRx.has(family));
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${bad}`);
+  const prefixes = exactPrefixes;
+  const pathIds = exactPathIds;
   st.mpUnreachFamily = family;
   st.mpUnreachEmpty = prefixes.length === 0;
   st.mpUnreach = { family, prefixes, pathIds };

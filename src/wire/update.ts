@@ -30,7 +30,7 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
-import { decodeNlri, nlriFit, nlriSize, writeNlri } from './nlri.ts';
+import { decodeNlriExact, exactPathIds, exactPrefixes, nlriFit, nlriSize, writeNlri } from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
 import {
   type AnnouncedBlock,
@@ -92,11 +92,9 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 
   // RFC 7606 §3 (i): Withdrawn Routes are checked like the NLRI field.
   if (wlen > 0) {
-    const prefixes: PrefixKey[] = [];
-    const pathIds = v4AddPath ? ([] as number[]) : null;
-    const bad = decodeNlri(body, 2, 2 + wlen, 32, prefixes, pathIds);
+    const bad = decodeNlriExact(body, 2, 2 + wlen, 32, v4AddPath);
     if (bad !== null) throw updateError(`Withdrawn Routes: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
-    withdrawn.push({ family: 'ipv4-unicast', prefixes, pathIds });
+    withdrawn.push({ family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds });
   }
 
   const st = decodeState;
@@ -106,11 +104,11 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
   // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
   let nlri: AnnouncedBlock | null = null;
   if (aEnd < len) {
-    const prefixes: PrefixKey[] = [];
-    const pathIds = v4AddPath ? ([] as number[]) : null;
-    const bad = decodeNlri(body, aEnd, len, 32, prefixes, pathIds);
+    const bad = decodeNlriExact(body, aEnd, len, 32, v4AddPath);
     if (bad !== null) throw updateError(`NLRI: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
-    if (prefixes.length > 0) nlri = { family: 'ipv4-unicast', prefixes, pathIds, nextHop: '' };
+    if (exactPrefixes.length > 0) {
+      nlri = { family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds, nextHop: '' };
+    }
   }
 
   const announces = nlri !== null || st.mpReachEntries > 0;
