@@ -119,15 +119,34 @@ export class RouteSource {
     peer: number,
     kind: SourceKindCode,
     family: Family,
-    attrs: PathAttributes,
+    attrs: PathAttributes | null,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
-    localPref: number | undefined = attrs.localPref,
+    localPref: number | undefined = attrs?.localPref,
   ) {
     if (peer > MAX_PEER_INDEX || peer < 0) throw new RangeError(`peer index ${peer} out of range`);
     this.key = key;
     this.hop = hopOf(nextHop, nextHopLinkLocal);
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
+    if (attrs === null) {
+      // No attribute object: the same inputs, read from the key (keyFacts).
+      keyFacts(key);
+      this.bits =
+        kind |
+        ((flags | factFlags) << FLAGS_SHIFT) |
+        (family === 'ipv6-unicast' ? FAMILY_BIT : 0) |
+        (factOrigin << ORIGIN_SHIFT) |
+        (peer << PEER_SHIFT);
+      this.lp = (localPref ?? 100) | 0;
+      this.m = factMed | 0;
+      this.nas = factNas | 0;
+      this.oid = factOid | 0;
+      this.lens =
+        Math.min(factLen, 0xffff) |
+        (Math.min(factClusters, 0x3fff) << CLUSTER_SHIFT) |
+        (factHasOid ? HAS_ORIGINATOR : 0);
+      return;
+    }
     const cs = attrs.communities;
     if (cs !== undefined) {
       for (let i = 0; i < cs.length; i++) {
@@ -233,6 +252,123 @@ export class RouteSource {
   /** The attributes, decoded from the key: a new object on each call (not for per-prefix use). */
   attributes(): PathAttributes {
     return decodeAttributesKey(this.key);
+  }
+}
+
+// What RouteSource reads from attributes, as keyFacts(key) found it in a key.
+let factOrigin = 0;
+let factMed = 0;
+let factLen = 0;
+let factNas = 0;
+let factHasOid = false;
+let factOid = 0;
+let factClusters = 0;
+let factFlags = 0;
+
+/** Reads the decision inputs of a key into the fact* variables (the same values RouteSource takes from attributes). */
+function keyFacts(key: string): void {
+  kk = key;
+  kp = 0;
+  factOrigin = kb();
+  factMed = 0;
+  factLen = 0;
+  factNas = 0;
+  factHasOid = false;
+  factOid = 0;
+  factClusters = 0;
+  factFlags = 0;
+  let nasFound = false;
+  const nseg = kv();
+  for (let s = 0; s < nseg; s++) {
+    const type = kb();
+    const n = kv();
+    if (type === AsPathSegmentType.AS_SEQUENCE) {
+      factLen += n;
+      if (!nasFound && n > 0) {
+        factNas = kv();
+        nasFound = true;
+        for (let i = 1; i < n; i++) kv();
+        continue;
+      }
+    } else if (type === AsPathSegmentType.AS_SET) {
+      factLen += 1;
+      if (!nasFound) {
+        factNas = -1;
+        nasFound = true;
+      }
+    }
+    for (let i = 0; i < n; i++) kv();
+  }
+  for (let tag = kb(); tag !== T.END && kp <= key.length; tag = kb()) {
+    switch (tag) {
+      case T.MED:
+        factMed = kv();
+        break;
+      case T.LOCAL_PREF:
+        kv();
+        break;
+      case T.ATOMIC_AGGREGATE:
+        break;
+      case T.AGGREGATOR:
+        kd();
+        kt();
+        break;
+      case T.COMMUNITIES: {
+        const n = kv();
+        for (let i = 0; i < n; i++) {
+          const c = kd();
+          if (c === WellKnownCommunity.NO_EXPORT || c === WellKnownCommunity.NO_EXPORT_SUBCONFED) {
+            factFlags |= SourceFlag.NO_EXPORT;
+          } else if (c === WellKnownCommunity.NO_ADVERTISE) factFlags |= SourceFlag.NO_ADVERTISE;
+        }
+        break;
+      }
+      case T.ORIGINATOR_ID: {
+        const oid = ipv4ToNumber(kt());
+        factHasOid = oid !== undefined;
+        factOid = oid ?? 0;
+        break;
+      }
+      case T.CLUSTER_LIST: {
+        factClusters = kw();
+        for (let i = 0; i < factClusters; i++) kt();
+        break;
+      }
+      default:
+        return; // the rest holds nothing RouteSource reads
+    }
+  }
+}
+
+/** True when the AS_PATH of the key in buf[start, …) holds `a` or `b` (RFC 4271 §9.1.2: a loop). */
+export function keyPathHas(buf: Uint8Array, start: number, a: number, b: number): boolean {
+  bb = buf;
+  bp = start + 1;
+  const nseg = bv();
+  for (let s = 0; s < nseg; s++) {
+    bp++;
+    const n = bv();
+    for (let i = 0; i < n; i++) {
+      const asn = bv();
+      if (asn === a || asn === b) return true;
+    }
+  }
+  return false;
+}
+
+// The key bytes keyPathHas reads, and the offset in them (module-level like kk/kp: no closure per call).
+let bb: Uint8Array = new Uint8Array(0);
+let bp = 0;
+
+/** A varint (kv's format) from bb at bp. */
+function bv(): number {
+  let v = 0;
+  let shift = 1;
+  for (;;) {
+    const c = bb[bp++]!;
+    v += (c & 0x7f) * shift;
+    if (c < 0x80) return v;
+    shift *= 128;
   }
 }
 
@@ -760,6 +896,58 @@ export class SourceTable {
     return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
   }
 
+  /**
+   * internAttributes for attributes given as their key bytes buf[start, end) (as attr-key.ts writes them for a
+   * decoded UPDATE), with LOCAL_PREF `localPref` in place of the one at [lpAt, lpEnd) (none when lpAt === lpEnd).
+   * The key string is made only for a new source.
+   */
+  internKey(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    lpAt: number,
+    lpEnd: number,
+    localPref: number | undefined,
+    peer: number,
+    kind: SourceKindCode,
+    family: Family,
+    nextHop: string,
+    nextHopLinkLocal: string | undefined,
+  ): RouteSource {
+    lastKey = null;
+    pos = 0;
+    ensure(end - start + 8);
+    const b = scratch;
+    let p = 0;
+    for (let i = start; i < lpAt; i++) b[p++] = buf[i]!;
+    if (localPref !== undefined) {
+      b[p++] = T.LOCAL_PREF;
+      p = varint(b, p, localPref >>> 0);
+    }
+    for (let i = lpEnd; i < end; i++) b[p++] = buf[i]!;
+    pos = p;
+    const h = sourceHash(hashBytes(scratch, pos), peer, family);
+    const pf = peerFamilyBits(peer, family);
+    const hashes = this.hashes;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (let s = slots[i]!; s !== null; s = slots[i]!) {
+      if (
+        hashes[i] === h &&
+        (s.bits & PEER_FAMILY_MASK) === pf &&
+        s.nextHop === nextHop &&
+        s.nextHopLinkLocal === nextHopLinkLocal &&
+        scratchEquals(s.key)
+      ) {
+        return s;
+      }
+      i = (i + 1) & mask;
+    }
+    const key = scratch.latin1Slice(0, pos);
+    return this.add(i, h, key, peer, kind, family, null, nextHop, nextHopLinkLocal, localPref);
+  }
+
   private add(
     i: number,
     h: number,
@@ -767,7 +955,7 @@ export class SourceTable {
     peer: number,
     kind: SourceKindCode,
     family: Family,
-    attrs: PathAttributes,
+    attrs: PathAttributes | null,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
     localPref: number | undefined,

@@ -28,6 +28,7 @@
 
 import {
   type CodecContext,
+  DecodedUpdate,
   FAMILIES,
   type Family,
   formatPrefix,
@@ -65,6 +66,7 @@ import { grown } from './grow.ts';
 import {
   attributesKey,
   exportedBlockEbgp,
+  keyPathHas,
   LOCAL_PEER,
   MAX_PEER_INDEX,
   makePath,
@@ -730,6 +732,11 @@ export class Rib {
       for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
     }
     if (msg.announced.length === 0) return;
+    // A decoded UPDATE from an eBGP peer: interned from the key bytes the decoder wrote, no attribute object.
+    if (msg instanceof DecodedUpdate && msg.attrKeyBuf !== null && !peer.ibgp && !msg.treatAsWithdraw) {
+      this.applyKeyed(peer, msg, msg.attrKeyBuf);
+      return;
+    }
     const attrs = msg.attributes;
     // RFC 7606 treat-as-withdraw, and routes that fail the import checks: whatever the peer had sent before for
     // these prefixes is gone, and the new route is not stored (RFC 4271 §9.1.2: excluded from the decision).
@@ -748,6 +755,39 @@ export class Rib {
       const src = this.sources.internAttributes(
         attrs,
         localPref,
+        peer.idx,
+        peer.kind,
+        b.family,
+        b.nextHop,
+        b.nextHopLinkLocal,
+      );
+      for (let i = 0; i < b.prefixes.length; i++) {
+        this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
+      }
+      this.sources.dropIfUnused(src);
+    }
+  }
+
+  /** applyUpdate's announcements from an eBGP peer, given the attribute key of a decoded UPDATE. */
+  private applyKeyed(peer: PeerState, msg: DecodedUpdate, kb: Uint8Array): void {
+    // RFC 4271 §9.1.2: a route whose AS_PATH holds our own AS is a loop (importable's check, on the key).
+    if (keyPathHas(kb, msg.attrKeyStart, this.localAsn, peer.localAsn)) {
+      for (const b of msg.announced) {
+        const f = famIndex(b.family);
+        for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
+      }
+      return;
+    }
+    for (const b of msg.announced) {
+      const f = famIndex(b.family);
+      // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default.
+      const src = this.sources.internKey(
+        kb,
+        msg.attrKeyStart,
+        msg.attrKeyEnd,
+        msg.attrKeyLpAt,
+        msg.attrKeyLpEnd,
+        100,
         peer.idx,
         peer.kind,
         b.family,

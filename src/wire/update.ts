@@ -12,6 +12,7 @@
 // an IPv6 next hop) in MP_REACH_NLRI / MP_UNREACH_NLRI, placed first in the attribute block (RFC 7606 §5.1).
 
 import { parseIPv4, parseIPv6 } from './addr.ts';
+import { keyEnd, keyLpAt, keyLpEnd, keySlab, keyStart, readAttrKey, writeAttrKey } from './attr-key.ts';
 import {
   AttrDecodeState,
   checkNextHop,
@@ -37,6 +38,7 @@ import {
   type CodecContext,
   defaultCodecContext,
   type NlriBlock,
+  type PathAttributes,
   type RouteBatch,
   type UpdateMessage,
 } from './types.ts';
@@ -57,6 +59,77 @@ function updateError(message: string, subcode: number): WireError {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
+
+/**
+ * The UpdateMessage decodeUpdate returns. `attributes` is made from the attribute key when first read (and kept):
+ * the RIB interns the key bytes and never asks for the object. The key (src/rib/intern.ts attributesKey's format,
+ * written by attr-key.ts) is attrKeyBuf[attrKeyStart, attrKeyEnd), LOCAL_PREF in it at [attrKeyLpAt,
+ * attrKeyLpEnd); attrKeyBuf is null when there are no attributes, or once `attributes` was assigned.
+ * Copy one with withNlri (a spread would lose `attributes`, which lives on the prototype).
+ */
+export class DecodedUpdate implements UpdateMessage {
+  readonly type = 'update' as const;
+  withdrawn: NlriBlock[];
+  announced: AnnouncedBlock[];
+  treatAsWithdraw: boolean;
+  errors: WireError[];
+  endOfRib?: Family;
+  attrKeyBuf: Uint8Array | null;
+  attrKeyStart: number;
+  attrKeyEnd: number;
+  attrKeyLpAt: number;
+  attrKeyLpEnd: number;
+  #attrs: PathAttributes | null | undefined = undefined;
+
+  constructor(
+    withdrawn: NlriBlock[],
+    announced: AnnouncedBlock[],
+    treatAsWithdraw: boolean,
+    errors: WireError[],
+    keyBuf: Uint8Array | null,
+  ) {
+    this.withdrawn = withdrawn;
+    this.announced = announced;
+    this.treatAsWithdraw = treatAsWithdraw;
+    this.errors = errors;
+    this.attrKeyBuf = keyBuf;
+    this.attrKeyStart = keyBuf === null ? 0 : keyStart;
+    this.attrKeyEnd = keyBuf === null ? 0 : keyEnd;
+    this.attrKeyLpAt = keyBuf === null ? 0 : keyLpAt;
+    this.attrKeyLpEnd = keyBuf === null ? 0 : keyLpEnd;
+  }
+
+  get attributes(): PathAttributes | null {
+    if (this.#attrs === undefined) {
+      const kb = this.attrKeyBuf;
+      this.#attrs = kb === null ? null : readAttrKey(kb, this.attrKeyStart, this.attrKeyEnd);
+    }
+    return this.#attrs;
+  }
+
+  set attributes(a: PathAttributes | null) {
+    this.#attrs = a;
+    this.attrKeyBuf = null;
+  }
+
+  /** A copy with other NLRI blocks (attributes, key, errors shared). */
+  withNlri(withdrawn: NlriBlock[], announced: AnnouncedBlock[]): DecodedUpdate {
+    const c = new DecodedUpdate(withdrawn, announced, this.treatAsWithdraw, this.errors, null);
+    c.attrKeyBuf = this.attrKeyBuf;
+    c.attrKeyStart = this.attrKeyStart;
+    c.attrKeyEnd = this.attrKeyEnd;
+    c.attrKeyLpAt = this.attrKeyLpAt;
+    c.attrKeyLpEnd = this.attrKeyLpEnd;
+    c.#attrs = this.#attrs;
+    if (this.endOfRib !== undefined) c.endOfRib = this.endOfRib;
+    return c;
+  }
+}
+
+/** `msg` with other NLRI blocks: everything else (attributes included) as in `msg`. */
+export function withNlri(msg: UpdateMessage, withdrawn: NlriBlock[], announced: AnnouncedBlock[]): UpdateMessage {
+  return msg instanceof DecodedUpdate ? msg.withNlri(withdrawn, announced) : { ...msg, withdrawn, announced };
+}
 
 /** Reused by every decodeUpdate call (decoding is synchronous; see AttrDecodeState.begin). */
 const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext());
@@ -146,14 +219,12 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
     );
   }
 
-  const msg: UpdateMessage = {
-    type: 'update',
-    withdrawn,
-    announced,
-    attributes: !treatAsWithdraw && st.hasOrigin && st.hasAsPath ? st.attrs : null,
-    treatAsWithdraw,
-    errors: st.errors,
-  };
+  let keyBuf: Uint8Array | null = null;
+  if (!treatAsWithdraw && st.hasOrigin && st.hasAsPath) {
+    writeAttrKey(st);
+    keyBuf = keySlab;
+  }
+  const msg = new DecodedUpdate(withdrawn, announced, treatAsWithdraw, st.errors, keyBuf);
   // RFC 4724 §2: End-of-RIB is an UPDATE with nothing in it (IPv4 unicast), or one whose only content is an
   // empty MP_UNREACH_NLRI (other families).
   if (len === 4) msg.endOfRib = 'ipv4-unicast';
