@@ -1,0 +1,426 @@
+// TEST-ONLY REFERENCE (nothing in src imports it): the object-building UPDATE decoder as it was before attributes
+// were decoded straight into the interning key (commit c0f9844), frozen as the oracle of src/wire/attr-key.test.ts.
+// Do not edit it to follow the codec; it is what the new decoder is checked against.
+//
+// UPDATE messages (RFC 4271 §4.3, RFC 4760 for IPv6, RFC 7911 Add-Path, RFC 8950 IPv4 over an IPv6 next hop).
+//
+//   decodeUpdate(body, ctx)      the message after its 19-byte header → UpdateMessage; throws WireError when the
+//                                session must be reset, else reports RFC 7606 soft errors in the result
+//   encodeUpdates(batch, ctx)    one attribute set + many prefixes → as few whole UPDATEs as fit
+//   encodeWithdrawals(...)       withdrawals packed the same way
+//   encodeEndOfRib(family)       RFC 4724 §2 End-of-RIB marker
+//   encodeAttributes(attrs, ctx) the attribute block alone (also the RIB's interning key)
+//
+// Layout of the body: Withdrawn Routes Length (2), Withdrawn Routes, Total Path Attribute Length (2), Path
+// Attributes, NLRI. IPv4 unicast goes in the Withdrawn Routes / NLRI fields with NEXT_HOP; IPv6 (and IPv4 with
+// an IPv6 next hop) in MP_REACH_NLRI / MP_UNREACH_NLRI, placed first in the attribute block (RFC 7606 §5.1).
+
+import { parseIPv4, parseIPv6 } from '../addr.ts';
+import {
+  AttrFlag,
+  AttrType,
+  afiSafiOf,
+  ErrorCode,
+  type Family,
+  HEADER_LENGTH,
+  MessageType,
+  UpdateSubcode,
+} from '../constants.ts';
+import { ErrorAction, WireError } from '../errors.ts';
+import { decodeNlriExact, exactPathIds, exactPrefixes, nlriFit, nlriSize, writeNlri } from '../nlri.ts';
+import type { PrefixKey } from '../prefix.ts';
+import {
+  type AnnouncedBlock,
+  type CodecContext,
+  defaultCodecContext,
+  type NlriBlock,
+  type RouteBatch,
+  type UpdateMessage,
+} from '../types.ts';
+import {
+  AttrDecodeState,
+  checkNextHop,
+  decodeAttributeBlock,
+  encodeAttributeBlockView,
+  finishAttributes,
+} from './attributes-v1.ts';
+
+export {
+  formatCommunity,
+  formatExtCommunity,
+  formatLargeCommunity,
+  parseCommunity,
+  parseExtCommunity,
+  parseLargeCommunity,
+} from '../attr-communities.ts';
+export { asPathLength, attributeName, encodeAttributes, mergeAs4Path } from './attributes-v1.ts';
+
+function updateError(message: string, subcode: number): WireError {
+  return new WireError(message, ErrorCode.UPDATE_MESSAGE, subcode);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+/** Reused by every decodeUpdate call (decoding is synchronous; see AttrDecodeState.begin). */
+const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext());
+
+/**
+ * Decodes an UPDATE body (the message after its 19-byte header).
+ * Throws WireError (action session-reset) for errors RFC 7606 leaves fatal: section lengths that overrun the
+ * message (§3 b), NLRI that cannot be parsed (§3 j, §5.3), malformed or repeated MP_REACH/MP_UNREACH, an
+ * unrecognized well-known attribute, and attribute errors in an UPDATE that announces nothing (§5.2).
+ * Otherwise returns the message; `treatAsWithdraw` and `errors` report the soft errors. `attributes` is
+ * non-null exactly when the mandatory attributes were present and nothing called for treat-as-withdraw.
+ */
+export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage {
+  const len = body.length;
+  if (len < 4) throw updateError(`UPDATE body of ${len} bytes is too short`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
+  const wlen = (body[0]! << 8) | body[1]!;
+  // RFC 7606 §3 (b): lengths that overrun the message are Malformed Attribute List.
+  if (4 + wlen > len) {
+    throw updateError(`Withdrawn Routes Length ${wlen} overruns the message`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
+  }
+  const alen = (body[2 + wlen]! << 8) | body[3 + wlen]!;
+  const aStart = 4 + wlen;
+  const aEnd = aStart + alen;
+  if (aEnd > len) {
+    throw updateError(
+      `Total Path Attribute Length ${alen} overruns the message`,
+      UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
+    );
+  }
+
+  const withdrawn: NlriBlock[] = [];
+  const v4AddPath = ctx.addPathRx.has('ipv4-unicast');
+
+  // RFC 7606 §3 (i): Withdrawn Routes are checked like the NLRI field.
+  if (wlen > 0) {
+    const bad = decodeNlriExact(body, 2, 2 + wlen, 32, v4AddPath);
+    if (bad !== null) throw updateError(`Withdrawn Routes: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
+    withdrawn.push({ family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds });
+  }
+
+  const st = decodeState;
+  st.begin(body, ctx);
+  decodeAttributeBlock(st, aStart, aEnd);
+
+  // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
+  let nlri: AnnouncedBlock | null = null;
+  if (aEnd < len) {
+    const bad = decodeNlriExact(body, aEnd, len, 32, v4AddPath);
+    if (bad !== null) throw updateError(`NLRI: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
+    if (exactPrefixes.length > 0) {
+      nlri = { family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds, nextHop: '' };
+    }
+  }
+
+  const announces = nlri !== null || st.mpReachEntries > 0;
+  finishAttributes(st, announces);
+  // RFC 4760 §3: NEXT_HOP is needed (and looked at) only when the NLRI field carries prefixes.
+  if (nlri !== null) {
+    const nh = checkNextHop(st);
+    if (nh !== null) nlri.nextHop = nh;
+  }
+  // Array literals of the exact length: a pushed-to empty array would get room for 17 blocks.
+  const mp = st.mpReach !== null && st.mpReach.prefixes.length > 0 ? st.mpReach : null;
+  const announced: AnnouncedBlock[] = nlri === null ? (mp === null ? [] : [mp]) : mp === null ? [nlri] : [nlri, mp];
+  const un = st.mpUnreach;
+  if (un !== null && un.prefixes.length > 0) {
+    const same = withdrawn.find((w) => w.family === un.family);
+    if (same) {
+      for (const p of un.prefixes) same.prefixes.push(p);
+      if (same.pathIds && un.pathIds) for (const id of un.pathIds) same.pathIds.push(id);
+    } else {
+      withdrawn.push(un);
+    }
+  }
+
+  const treatAsWithdraw = st.action === ErrorAction.TREAT_AS_WITHDRAW || st.action === ErrorAction.AFI_SAFI_DISABLE;
+  if (treatAsWithdraw && !announces) {
+    // RFC 7606 §5.2: attribute errors (other than attribute discard) in an UPDATE that carries attributes but
+    // no reachable NLRI cannot be confined to any route: the session is reset.
+    const worst = st.errors.find((e) => e.action !== ErrorAction.ATTRIBUTE_DISCARD)!;
+    throw new WireError(
+      `${worst.message} (in an UPDATE without reachable NLRI, RFC 7606 §5.2)`,
+      worst.code,
+      worst.subcode,
+      worst.data,
+      ErrorAction.SESSION_RESET,
+    );
+  }
+
+  const msg: UpdateMessage = {
+    type: 'update',
+    withdrawn,
+    announced,
+    attributes: !treatAsWithdraw && st.hasOrigin && st.hasAsPath ? st.attrs : null,
+    treatAsWithdraw,
+    errors: st.errors,
+  };
+  // RFC 4724 §2: End-of-RIB is an UPDATE with nothing in it (IPv4 unicast), or one whose only content is an
+  // empty MP_UNREACH_NLRI (other families).
+  if (len === 4) msg.endOfRib = 'ipv4-unicast';
+  else if (wlen === 0 && aEnd === len && st.count === 1 && st.mpUnreachEmpty && st.mpUnreachFamily !== null) {
+    msg.endOfRib = st.mpUnreachFamily;
+  }
+  return msg;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding
+
+/** Header + Withdrawn Routes Length + Total Path Attribute Length. */
+const EMPTY_UPDATE = HEADER_LENGTH + 4;
+
+// Encoded UPDATEs are carved out of zeroed 64 KiB slabs rather than allocated one by one: a message of more than
+// 64 bytes would otherwise get an ArrayBuffer (and an off-heap allocation the GC must track) of its own — half a
+// million of them for a full table, per peer. A slab is never written again once carved, so every message stays
+// valid; one a caller keeps pins its slab (at most 64 KiB).
+const SLAB_SIZE = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabPos = 0;
+
+function allocMessage(n: number): Uint8Array {
+  if (slabPos + n > slab.length) {
+    slab = new Uint8Array(Math.max(SLAB_SIZE, n));
+    slabPos = 0;
+  }
+  const buf = slab.subarray(slabPos, slabPos + n);
+  slabPos += n;
+  return buf;
+}
+
+function writeHeader(buf: Uint8Array, total: number): void {
+  buf.fill(0xff, 0, 16);
+  buf[16] = total >>> 8;
+  buf[17] = total & 0xff;
+  buf[18] = MessageType.UPDATE;
+}
+
+function pathIdsFor(family: Family, ctx: CodecContext, pathIds: readonly number[] | null | undefined, n: number) {
+  if (!ctx.addPathTx.has(family)) return null;
+  if (!pathIds || pathIds.length !== n) {
+    throw new Error(`Add-Path send is negotiated for ${family}: one path id per prefix is required`);
+  }
+  return pathIds;
+}
+
+/** Writes an MP attribute header at `o` for a value of `valueLen` bytes; returns the offset after it. */
+function writeMpHeader(buf: Uint8Array, o: number, code: number, valueLen: number): number {
+  if (valueLen > 255) {
+    buf[o] = AttrFlag.OPTIONAL | AttrFlag.EXTENDED_LENGTH;
+    buf[o + 1] = code;
+    buf[o + 2] = valueLen >>> 8;
+    buf[o + 3] = valueLen & 0xff;
+    return o + 4;
+  }
+  buf[o] = AttrFlag.OPTIONAL;
+  buf[o + 1] = code;
+  buf[o + 2] = valueLen;
+  return o + 3;
+}
+
+let lastMpKey = '';
+let lastMp: Uint8Array = new Uint8Array(0);
+
+/** The MP_REACH_NLRI next hop field: 4 bytes (IPv4), 16, or 32 with a link-local address (RFC 2545 §3). */
+function mpNextHop(batch: PrefixBatch, ctx: CodecContext): Uint8Array {
+  if (batch.family === 'ipv4-unicast' && !ctx.extendedNextHop.has('ipv4-unicast')) {
+    throw new Error('an IPv6 next hop for IPv4 routes needs the Extended Next Hop capability (RFC 8950)');
+  }
+  const cacheKey = `${batch.family} ${batch.nextHop} ${batch.nextHopLinkLocal ?? ''}`;
+  if (cacheKey === lastMpKey) return lastMp;
+  let global: Uint8Array | null;
+  if (batch.family === 'ipv6-unicast' && !batch.nextHop.includes(':')) {
+    // An IPv4 next hop for IPv6 routes is sent IPv4-mapped (RFC 4291 §2.5.5.2, as RFC 4798 §2 does).
+    global = parseIPv6(`::ffff:${batch.nextHop}`);
+  } else {
+    global = parseIPv6(batch.nextHop);
+  }
+  if (!global) throw new Error(`next hop "${batch.nextHop}" is not a valid address for ${batch.family}`);
+  let out = global;
+  if (batch.nextHopLinkLocal !== undefined) {
+    const ll = parseIPv6(batch.nextHopLinkLocal);
+    if (!ll) throw new Error(`link-local next hop "${batch.nextHopLinkLocal}" is not an IPv6 address`);
+    out = new Uint8Array(32);
+    out.set(global, 0);
+    out.set(ll, 16);
+  }
+  lastMpKey = cacheKey;
+  lastMp = out;
+  return out;
+}
+
+/** One-entry cache: consecutive batches towards a peer nearly always share the next hop. */
+let lastNextHopText = '';
+let lastNextHop: Uint8Array | null = null;
+
+function nextHopV4(text: string): Uint8Array | null {
+  if (text !== lastNextHopText) {
+    lastNextHopText = text;
+    lastNextHop = parseIPv4(text);
+  }
+  return lastNextHop;
+}
+
+/**
+ * Encodes announcements of `batch.prefixes` sharing one attribute set, packed into as few UPDATEs (whole
+ * messages, header included) as fit in ctx.maxMessageSize. The attribute block is encoded once per call.
+ */
+export function encodeUpdates(batch: RouteBatch, ctx: CodecContext): Uint8Array[] {
+  if (batch.prefixes.length === 0) return [];
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
+  return packUpdates(batch, ctx, v4, encodeAttributeBlockView(batch.attributes, ctx, v4));
+}
+
+/** A RouteBatch whose attribute block is already encoded (encodeUpdatesWithBlock). */
+export type PrefixBatch = Omit<RouteBatch, 'attributes'>;
+
+let blockScratch = Buffer.alloc(4096);
+
+/**
+ * encodeUpdates with the attribute block given (latin1), as the RIB writes it straight from its interning key for
+ * an eBGP peer: with NEXT_HOP when the family is IPv4 unicast and the next hop an IPv4 address (then in the NLRI
+ * field), without it otherwise (MP_REACH_NLRI carries the next hop). The block must have been made for this
+ * batch's family and next hop.
+ */
+export function encodeUpdatesWithBlock(batch: PrefixBatch, block: string, ctx: CodecContext): Uint8Array[] {
+  if (batch.prefixes.length === 0) return [];
+  const v4 = batch.family === 'ipv4-unicast' ? nextHopV4(batch.nextHop) : null;
+  if (blockScratch.length < block.length) blockScratch = Buffer.alloc(block.length * 2);
+  const n = blockScratch.write(block, 0, 'latin1');
+  return packUpdates(batch, ctx, v4, blockScratch.subarray(0, n));
+}
+
+/** Packs the prefixes with the encoded attribute block into whole UPDATEs. */
+function packUpdates(batch: PrefixBatch, ctx: CodecContext, v4: Uint8Array | null, block: Uint8Array): Uint8Array[] {
+  const prefixes = batch.prefixes;
+  const n = prefixes.length;
+  const pathIds = pathIdsFor(batch.family, ctx, batch.pathIds, n);
+  const addPath = pathIds !== null;
+  const max = ctx.maxMessageSize;
+  const out: Uint8Array[] = [];
+
+  if (v4 !== null) {
+    // IPv4 unicast in the NLRI field, next hop in NEXT_HOP (RFC 4271 §4.3).
+    const fixed = EMPTY_UPDATE + block.length;
+    for (let i = 0; i < n; ) {
+      const count = nlriFit(prefixes, i, max - fixed, addPath);
+      if (count === 0) throw new Error(`attributes (${block.length} bytes) leave no room for NLRI in ${max} bytes`);
+      const total = fixed + nlriSize(prefixes, i, count, addPath);
+      const buf = allocMessage(total);
+      writeHeader(buf, total);
+      // Withdrawn Routes Length stays 0.
+      buf[21] = block.length >>> 8;
+      buf[22] = block.length & 0xff;
+      buf.set(block, EMPTY_UPDATE);
+      writeNlri(buf, fixed, prefixes, pathIds, i, count);
+      out.push(buf);
+      i += count;
+    }
+    return out;
+  }
+
+  // MP_REACH_NLRI (RFC 4760 §3): IPv6, or IPv4 with an IPv6 next hop (RFC 8950 §3).
+  const { afi, safi } = afiSafiOf(batch.family);
+  const nh = mpNextHop(batch, ctx);
+  const mpFixed = 5 + nh.length; // AFI, SAFI, next hop length, next hop, reserved
+  // Room for NLRI assuming a 4-byte MP attribute header; a short one is used when the value fits 255 bytes.
+  const budget = max - EMPTY_UPDATE - 4 - mpFixed - block.length;
+  for (let i = 0; i < n; ) {
+    const count = nlriFit(prefixes, i, budget, addPath);
+    if (count === 0) throw new Error(`attributes (${block.length} bytes) leave no room for NLRI in ${max} bytes`);
+    const valueLen = mpFixed + nlriSize(prefixes, i, count, addPath);
+    const mpLen = (valueLen > 255 ? 4 : 3) + valueLen;
+    const alen = mpLen + block.length;
+    const total = EMPTY_UPDATE + alen;
+    const buf = allocMessage(total);
+    writeHeader(buf, total);
+    buf[21] = alen >>> 8;
+    buf[22] = alen & 0xff;
+    let o = writeMpHeader(buf, EMPTY_UPDATE, AttrType.MP_REACH_NLRI, valueLen);
+    buf[o] = afi >>> 8;
+    buf[o + 1] = afi & 0xff;
+    buf[o + 2] = safi;
+    buf[o + 3] = nh.length;
+    buf.set(nh, o + 4);
+    o += 4 + nh.length;
+    buf[o++] = 0; // reserved
+    o = writeNlri(buf, o, prefixes, pathIds, i, count);
+    buf.set(block, o);
+    out.push(buf);
+    i += count;
+  }
+  return out;
+}
+
+/**
+ * Encodes withdrawals of `prefixes`, packed into as few UPDATEs as fit: IPv4 unicast in the Withdrawn Routes
+ * field, IPv6 in MP_UNREACH_NLRI. `pathIds` is required when Add-Path send is negotiated for the family.
+ */
+export function encodeWithdrawals(
+  family: Family,
+  prefixes: PrefixKey[],
+  pathIds: number[] | null,
+  ctx: CodecContext,
+): Uint8Array[] {
+  const n = prefixes.length;
+  if (n === 0) return [];
+  const ids = pathIdsFor(family, ctx, pathIds, n);
+  const addPath = ids !== null;
+  const max = ctx.maxMessageSize;
+  const out: Uint8Array[] = [];
+  if (family === 'ipv4-unicast') {
+    for (let i = 0; i < n; ) {
+      const count = nlriFit(prefixes, i, max - EMPTY_UPDATE, addPath);
+      const wlen = nlriSize(prefixes, i, count, addPath);
+      const total = EMPTY_UPDATE + wlen;
+      const buf = allocMessage(total);
+      writeHeader(buf, total);
+      buf[19] = wlen >>> 8;
+      buf[20] = wlen & 0xff;
+      writeNlri(buf, 21, prefixes, ids, i, count);
+      // Total Path Attribute Length (the last two bytes) stays 0.
+      out.push(buf);
+      i += count;
+    }
+    return out;
+  }
+  const { afi, safi } = afiSafiOf(family);
+  const budget = max - EMPTY_UPDATE - 4 - 3;
+  for (let i = 0; i < n; ) {
+    const count = nlriFit(prefixes, i, budget, addPath);
+    const valueLen = 3 + nlriSize(prefixes, i, count, addPath);
+    const alen = (valueLen > 255 ? 4 : 3) + valueLen;
+    const total = EMPTY_UPDATE + alen;
+    const buf = allocMessage(total);
+    writeHeader(buf, total);
+    buf[21] = alen >>> 8;
+    buf[22] = alen & 0xff;
+    const o = writeMpHeader(buf, EMPTY_UPDATE, AttrType.MP_UNREACH_NLRI, valueLen);
+    buf[o] = afi >>> 8;
+    buf[o + 1] = afi & 0xff;
+    buf[o + 2] = safi;
+    writeNlri(buf, o + 3, prefixes, ids, i, count);
+    out.push(buf);
+    i += count;
+  }
+  return out;
+}
+
+/** RFC 4724 §2: an empty UPDATE for IPv4 unicast; an UPDATE with only an empty MP_UNREACH_NLRI otherwise. */
+export function encodeEndOfRib(family: Family): Uint8Array {
+  if (family === 'ipv4-unicast') {
+    const buf = new Uint8Array(EMPTY_UPDATE);
+    writeHeader(buf, EMPTY_UPDATE);
+    return buf;
+  }
+  const { afi, safi } = afiSafiOf(family);
+  const total = EMPTY_UPDATE + 6;
+  const buf = new Uint8Array(total);
+  writeHeader(buf, total);
+  buf[22] = 6;
+  buf.set([AttrFlag.OPTIONAL, AttrType.MP_UNREACH_NLRI, 3, afi >>> 8, afi & 0xff, safi], EMPTY_UPDATE);
+  return buf;
+}
