@@ -112,7 +112,8 @@ export class RouteSource {
 
   /**
    * `attrs` are only read, not kept (see attributes()); `key` must serialise them (with `localPref` in place of
-   * attrs.localPref when given, as SourceTable.intern does).
+   * attrs.localPref when given, as SourceTable.intern does). Null `attrs`: the inputs come from keyFacts, which
+   * the caller has just run on the key's bytes (SourceTable.internKey).
    */
   constructor(
     key: string,
@@ -129,8 +130,7 @@ export class RouteSource {
     this.hop = hopOf(nextHop, nextHopLinkLocal);
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
     if (attrs === null) {
-      // No attribute object: the same inputs, read from the key (keyFacts).
-      keyFacts(key);
+      // No attribute object: the same inputs, read from the key by keyFacts, which the caller ran just before.
       this.bits =
         kind |
         ((flags | factFlags) << FLAGS_SHIFT) |
@@ -255,7 +255,7 @@ export class RouteSource {
   }
 }
 
-// What RouteSource reads from attributes, as keyFacts(key) found it in a key.
+// What RouteSource reads from attributes, as keyFacts found it in a key.
 let factOrigin = 0;
 let factMed = 0;
 let factLen = 0;
@@ -265,11 +265,14 @@ let factOid = 0;
 let factClusters = 0;
 let factFlags = 0;
 
-/** Reads the decision inputs of a key into the fact* variables (the same values RouteSource takes from attributes). */
-function keyFacts(key: string): void {
-  kk = key;
-  kp = 0;
-  factOrigin = kb();
+/**
+ * Reads the decision inputs of the key b[0, end) into the fact* variables (the same values RouteSource takes from
+ * attributes). Bytes rather than the key string: internKey has them at hand, and typed-array reads with a local
+ * offset are cheaper than charCodeAt through module-level state; the AS_PATH, the long part, is read inline.
+ */
+function keyFacts(b: Uint8Array, end: number): void {
+  let p = 0;
+  factOrigin = b[p++]!;
   factMed = 0;
   factLen = 0;
   factNas = 0;
@@ -278,17 +281,26 @@ function keyFacts(key: string): void {
   factClusters = 0;
   factFlags = 0;
   let nasFound = false;
-  const nseg = kv();
+  bb = b;
+  bp = 1;
+  const nseg = bv();
+  p = bp;
   for (let s = 0; s < nseg; s++) {
-    const type = kb();
-    const n = kv();
+    const type = b[p++]!;
+    let n = b[p++]!;
+    if (n >= 0x80) {
+      bp = p - 1;
+      n = bv();
+      p = bp;
+    }
     if (type === AsPathSegmentType.AS_SEQUENCE) {
       factLen += n;
       if (!nasFound && n > 0) {
-        factNas = kv();
+        bp = p;
+        factNas = bv();
+        p = bp;
         nasFound = true;
-        for (let i = 1; i < n; i++) kv();
-        continue;
+        n--;
       }
     } else if (type === AsPathSegmentType.AS_SET) {
       factLen += 1;
@@ -297,26 +309,28 @@ function keyFacts(key: string): void {
         nasFound = true;
       }
     }
-    for (let i = 0; i < n; i++) kv();
+    // Skip n varints: each ends at its first byte below 0x80.
+    for (let i = 0; i < n; i++) while (b[p++]! >= 0x80);
   }
-  for (let tag = kb(); tag !== T.END && kp <= key.length; tag = kb()) {
+  bp = p;
+  for (let tag = b[bp++]!; tag !== T.END && bp <= end; tag = b[bp++]!) {
     switch (tag) {
       case T.MED:
-        factMed = kv();
+        factMed = bv();
         break;
       case T.LOCAL_PREF:
-        kv();
+        bv();
         break;
       case T.ATOMIC_AGGREGATE:
         break;
       case T.AGGREGATOR:
-        kd();
-        kt();
+        bp += 4;
+        bp += 1 + b[bp]!;
         break;
       case T.COMMUNITIES: {
-        const n = kv();
-        for (let i = 0; i < n; i++) {
-          const c = kd();
+        const n = bv();
+        for (let i = 0; i < n; i++, bp += 4) {
+          const c = ((b[bp]! << 24) | (b[bp + 1]! << 16) | (b[bp + 2]! << 8) | b[bp + 3]!) >>> 0;
           if (c === WellKnownCommunity.NO_EXPORT || c === WellKnownCommunity.NO_EXPORT_SUBCONFED) {
             factFlags |= SourceFlag.NO_EXPORT;
           } else if (c === WellKnownCommunity.NO_ADVERTISE) factFlags |= SourceFlag.NO_ADVERTISE;
@@ -324,20 +338,29 @@ function keyFacts(key: string): void {
         break;
       }
       case T.ORIGINATOR_ID: {
-        const oid = ipv4ToNumber(kt());
+        const n = b[bp]!;
+        const oid = ipv4ToNumber(latin1(b, bp + 1, bp + 1 + n));
+        bp += 1 + n;
         factHasOid = oid !== undefined;
         factOid = oid ?? 0;
         break;
       }
       case T.CLUSTER_LIST: {
-        factClusters = kw();
-        for (let i = 0; i < factClusters; i++) kt();
+        factClusters = (b[bp]! << 8) | b[bp + 1]!;
+        bp += 2;
+        for (let i = 0; i < factClusters; i++) bp += 1 + b[bp]!;
         break;
       }
       default:
         return; // the rest holds nothing RouteSource reads
     }
   }
+}
+
+function latin1(b: Uint8Array, start: number, end: number): string {
+  let t = '';
+  for (let i = start; i < end; i++) t += String.fromCharCode(b[i]!);
+  return t;
 }
 
 /** True when the AS_PATH of the key in buf[start, …) holds `a` or `b` (RFC 4271 §9.1.2: a loop). */
@@ -945,6 +968,7 @@ export class SourceTable {
       i = (i + 1) & mask;
     }
     const key = scratch.latin1Slice(0, pos);
+    keyFacts(scratch, pos);
     return this.add(i, h, key, peer, kind, family, null, nextHop, nextHopLinkLocal, localPref);
   }
 

@@ -14,7 +14,7 @@ import { parsePrefix } from './prefix.ts';
 import { decodeUpdate as decodeUpdateV1 } from './test-reference/update-v1.ts';
 import type { CodecContext, PathAttributes, UpdateMessage } from './types.ts';
 import { defaultCodecContext } from './types.ts';
-import { DecodedUpdate, decodeUpdate, encodeUpdates } from './update.ts';
+import { DecodedUpdate, decodeUpdate, decodeUpdateAt, encodeUpdates } from './update.ts';
 
 const RUNS = 3000;
 
@@ -273,6 +273,15 @@ const property = (dec: Decoder) =>
 describe('decoding attributes into the key equals the object-building decoder', () => {
   it(`property: ${RUNS} generated UPDATE bodies, valid and malformed`, () => {
     fc.assert(property(decodeUpdate), { numRuns: RUNS, seed: 4711 });
+  });
+
+  it('property: the same bodies behind a 19-byte header (decodeUpdateAt, as decodeMessage calls it)', () => {
+    const atHeader: Decoder = (body, ctx) => {
+      const msg = new Uint8Array(19 + body.length).fill(0xff, 0, 16);
+      msg.set(body, 19);
+      return decodeUpdateAt(msg, 19, ctx);
+    };
+    fc.assert(property(atHeader), { numRuns: RUNS, seed: 815 });
   });
 
   it('property: encoded UPDATEs of random attributes, with random bytes changed', () => {

@@ -143,17 +143,26 @@ const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext()
  * non-null exactly when the mandatory attributes were present and nothing called for treat-as-withdraw.
  */
 export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage {
-  const len = body.length;
+  return decodeUpdateAt(body, 0, ctx);
+}
+
+/**
+ * decodeUpdate of the body that starts at `base` in `body` and runs to its end (decodeMessage passes the whole
+ * message and 19: no view of the body per message).
+ */
+export function decodeUpdateAt(body: Uint8Array, base: number, ctx: CodecContext): UpdateMessage {
+  const end = body.length;
+  const len = end - base;
   if (len < 4) throw updateError(`UPDATE body of ${len} bytes is too short`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
-  const wlen = (body[0]! << 8) | body[1]!;
+  const wlen = (body[base]! << 8) | body[base + 1]!;
   // RFC 7606 §3 (b): lengths that overrun the message are Malformed Attribute List.
   if (4 + wlen > len) {
     throw updateError(`Withdrawn Routes Length ${wlen} overruns the message`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
   }
-  const alen = (body[2 + wlen]! << 8) | body[3 + wlen]!;
-  const aStart = 4 + wlen;
+  const alen = (body[base + 2 + wlen]! << 8) | body[base + 3 + wlen]!;
+  const aStart = base + 4 + wlen;
   const aEnd = aStart + alen;
-  if (aEnd > len) {
+  if (aEnd > end) {
     throw updateError(
       `Total Path Attribute Length ${alen} overruns the message`,
       UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
@@ -165,7 +174,7 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 
   // RFC 7606 §3 (i): Withdrawn Routes are checked like the NLRI field.
   if (wlen > 0) {
-    const bad = decodeNlriExact(body, 2, 2 + wlen, 32, v4AddPath);
+    const bad = decodeNlriExact(body, base + 2, base + 2 + wlen, 32, v4AddPath);
     if (bad !== null) throw updateError(`Withdrawn Routes: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
     withdrawn.push({ family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds });
   }
@@ -176,8 +185,8 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 
   // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
   let nlri: AnnouncedBlock | null = null;
-  if (aEnd < len) {
-    const bad = decodeNlriExact(body, aEnd, len, 32, v4AddPath);
+  if (aEnd < end) {
+    const bad = decodeNlriExact(body, aEnd, end, 32, v4AddPath);
     if (bad !== null) throw updateError(`NLRI: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
     if (exactPrefixes.length > 0) {
       nlri = { family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds, nextHop: '' };
@@ -228,7 +237,7 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
   // RFC 4724 §2: End-of-RIB is an UPDATE with nothing in it (IPv4 unicast), or one whose only content is an
   // empty MP_UNREACH_NLRI (other families).
   if (len === 4) msg.endOfRib = 'ipv4-unicast';
-  else if (wlen === 0 && aEnd === len && st.count === 1 && st.mpUnreachEmpty && st.mpUnreachFamily !== null) {
+  else if (wlen === 0 && aEnd === end && st.count === 1 && st.mpUnreachEmpty && st.mpUnreachFamily !== null) {
     msg.endOfRib = st.mpUnreachFamily;
   }
   return msg;
