@@ -552,6 +552,7 @@ function writeSourceKey(
 
 /** The table's hash of a source: its key's hash mixed with peer and family (see SourceTable.internAttributes). */
 function sourceHash(keyHash: number, peer: number, family: Family): number {
+  // Never 0 (fmix maps 0 to 1): SourceTable marks an empty bucket with hash 0, so a probe reads the hash array alone.
   return fmix(keyHash ^ Math.imul((peer << 1) | (family === 'ipv4-unicast' ? 0 : 1), 0x9e3779b1), 0);
 }
 
@@ -841,7 +842,7 @@ function emptySlots(n: number): (RouteSource | null)[] {
  * The table of interned route sources: an open-addressing hash table (linear probing, deletion by backward
  * shift, at most 3/4 full) of 32-bit key hashes in an Int32Array beside the sources. A Map<string, RouteSource>
  * of a full table's 500 k sets spent most of its time in cache misses on the key strings of its hash chains;
- * here a probe reads the hash array and touches a key only when its hash matches.
+ * here a probe reads the hash array alone (0 marks an empty bucket) and touches a source only when its hash matches.
  */
 export class SourceTable {
   private hashes = new Int32Array(1024);
@@ -872,8 +873,11 @@ export class SourceTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (hashes[i] === h && (s.bits & PEER_FAMILY_MASK) === pf && s.key === key) return s;
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if ((s.bits & PEER_FAMILY_MASK) === pf && s.key === key) return s;
+      }
       i = (i + 1) & mask;
     }
     return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
@@ -903,15 +907,18 @@ export class SourceTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (
-        hashes[i] === h &&
-        (s.bits & PEER_FAMILY_MASK) === pf &&
-        s.nextHop === nextHop &&
-        s.nextHopLinkLocal === nextHopLinkLocal &&
-        scratchEquals(s.key)
-      ) {
-        return s;
+    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if (
+          (s.bits & PEER_FAMILY_MASK) === pf &&
+          s.nextHop === nextHop &&
+          s.nextHopLinkLocal === nextHopLinkLocal &&
+          scratchEquals(s.key)
+        ) {
+          return s;
+        }
       }
       i = (i + 1) & mask;
     }
@@ -955,15 +962,18 @@ export class SourceTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (
-        hashes[i] === h &&
-        (s.bits & PEER_FAMILY_MASK) === pf &&
-        s.nextHop === nextHop &&
-        s.nextHopLinkLocal === nextHopLinkLocal &&
-        scratchEquals(s.key)
-      ) {
-        return s;
+    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if (
+          (s.bits & PEER_FAMILY_MASK) === pf &&
+          s.nextHop === nextHop &&
+          s.nextHopLinkLocal === nextHopLinkLocal &&
+          scratchEquals(s.key)
+        ) {
+          return s;
+        }
       }
       i = (i + 1) & mask;
     }
