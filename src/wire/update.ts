@@ -73,12 +73,13 @@ export class DecodedUpdate implements UpdateMessage {
   announced: AnnouncedBlock[];
   treatAsWithdraw: boolean;
   errors: WireError[];
-  endOfRib?: Family;
+  // `declare`: no own property unless set, as the object literal decodeUpdate returned before had it.
+  declare endOfRib?: Family;
   attrKeyBuf: Uint8Array | null;
   attrKeyStart: number;
   attrKeyEnd: number;
-  attrKeyLpAt: number;
-  attrKeyLpEnd: number;
+  /** attrKeyLpAt * 8 + the LOCAL_PREF length (0–6): one field instead of two, per message. */
+  private attrKeyLp: number;
   #attrs: PathAttributes | null | undefined = undefined;
 
   constructor(
@@ -95,8 +96,15 @@ export class DecodedUpdate implements UpdateMessage {
     this.attrKeyBuf = keyBuf;
     this.attrKeyStart = keyBuf === null ? 0 : keyStart;
     this.attrKeyEnd = keyBuf === null ? 0 : keyEnd;
-    this.attrKeyLpAt = keyBuf === null ? 0 : keyLpAt;
-    this.attrKeyLpEnd = keyBuf === null ? 0 : keyLpEnd;
+    this.attrKeyLp = keyBuf === null ? 0 : keyLpAt * 8 + (keyLpEnd - keyLpAt);
+  }
+
+  get attrKeyLpAt(): number {
+    return Math.floor(this.attrKeyLp / 8);
+  }
+
+  get attrKeyLpEnd(): number {
+    return Math.floor(this.attrKeyLp / 8) + (this.attrKeyLp & 7);
   }
 
   get attributes(): PathAttributes | null {
@@ -118,8 +126,7 @@ export class DecodedUpdate implements UpdateMessage {
     c.attrKeyBuf = this.attrKeyBuf;
     c.attrKeyStart = this.attrKeyStart;
     c.attrKeyEnd = this.attrKeyEnd;
-    c.attrKeyLpAt = this.attrKeyLpAt;
-    c.attrKeyLpEnd = this.attrKeyLpEnd;
+    c.attrKeyLp = this.attrKeyLp;
     c.#attrs = this.#attrs;
     if (this.endOfRib !== undefined) c.endOfRib = this.endOfRib;
     return c;
