@@ -341,6 +341,35 @@ describe('decoding attributes into the key equals the object-building decoder', 
     );
   });
 
+  it('keys of the largest fixed part, across many slab ends, are whole', () => {
+    // Empty AS_PATH, every single-valued attribute at its longest text (255.255.255.255) or varint: each key is
+    // near writeAttrKey's fixed bound; 12 000 of them fill ≈ 20 64 KiB slabs.
+    const ctx = defaultCodecContext({ ebgp: false });
+    const ff = [255, 255, 255, 255];
+    for (let i = 0; i < 12_000; i++) {
+      // Pseudo-random lengths: a periodic sequence could keep missing the last bytes of every slab.
+      const r = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+      const pad = Array.from({ length: r % 29 }, (_, j) => j + 1);
+      const block = [
+        ...tlv(0x40, 1, [2], false),
+        ...tlv(0x40, 2, [], false),
+        ...tlv(0x40, 3, [192, 0, 2, 1], false),
+        ...tlv(0x80, 4, ff, false),
+        ...tlv(0x40, 5, ff, false),
+        ...tlv(0x40, 6, [], false),
+        ...tlv(0xc0, 7, [...ff, ...ff], false),
+        ...tlv(0xc0, 8, ff, false),
+        ...tlv(0x80, 9, ff, false),
+        ...tlv(0x80, 10, ff, false),
+        ...tlv(0xc0, 32, [...ff, ...ff, ...ff], false),
+        ...tlv(0xc0, 35, ff, false),
+        ...((r >>> 8) % 2 === 0 ? tlv(0xc0, 99, pad, false) : []),
+      ];
+      const body = Uint8Array.from([0, 0, ...be(block.length, 2), ...block, 24, 10, 0, 0]);
+      sameAsV1(decodeUpdate, body, ctx);
+    }
+  });
+
   it('the property catches a decoder whose key is wrong (mutation check)', () => {
     // ORIGIN is the key's first byte: a decoder that gets it wrong makes a different key and different attributes.
     const broken: Decoder = (body, ctx) => {

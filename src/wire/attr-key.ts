@@ -131,9 +131,11 @@ function writeSegments(out: Uint8Array, p: number, segs: readonly AsPathSegment[
 export function writeAttrKey(st: AttrDecodeState): void {
   const b = st.buf;
   const merged = mergedAsPath(st);
-  // An upper bound: ASNs grow from 2 or 4 bytes to at most 5 (a 2-byte one to 3), an IPv4 address to 16 characters
-  // of text, each extended community and unknown attribute gains a byte or two; 4 × the attribute bytes covers it.
-  let need = 64 + 4 * (st.asPathEnd - st.asPathStart);
+  // An upper bound (a write past the slab would be dropped silently). Fixed part: ORIGIN 1, segment count 3, MED 6,
+  // LOCAL_PREF 6, ATOMIC_AGGREGATE 1, AGGREGATOR 21, ORIGINATOR_ID 17, OTC 5, the tags and counts of the lists 16,
+  // END 1: 77, rounded up. ASNs grow from 2 or 4 bytes to at most 3 or 5 (segment headers likewise), a cluster id
+  // from 4 bytes to 16 of text, an extended community from 8 to 9: 4 × their attribute bytes covers them.
+  let need = 128 + 4 * (st.asPathEnd - st.asPathStart);
   if (merged !== null) for (const s of merged) need += 6 + 5 * s.asns.length;
   need += 4 * (st.clusterListLen + st.extCommunitiesLen) + st.communitiesLen + st.largeCommunitiesLen;
   for (let i = 0; i < st.unknownCount; i++) need += 6 + st.unknown[4 * i + 3]!;
