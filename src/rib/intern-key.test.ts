@@ -169,55 +169,71 @@ describe('interning from key bytes', () => {
     assert.equal(at(undefined).localPref, 100);
   });
 
-  it("property: an eBGP peer's decoded UPDATEs and the same UPDATEs as plain objects give the same RIB and output", () => {
-    const ebgp = defaultCodecContext({ ebgp: true });
-    const setup = () => {
-      const rib = new Rib({ localAsn: LOCAL_ASN, routerId: 1 });
-      rib.addPeer(ribPeer('192.0.2.1', 65001, LOCAL_ASN));
-      rib.peerUp('192.0.2.1', {
-        families: ['ipv4-unicast', 'ipv6-unicast'],
-        codec: ebgp,
-        localAddress: '192.0.2.100',
-        routerId: 1,
-      });
-      rib.addPeer(ribPeer('192.0.2.3', 65003, LOCAL_ASN));
-      rib.peerUp('192.0.2.3', {
-        families: ['ipv4-unicast', 'ipv6-unicast'],
-        codec: ebgp,
-        localAddress: '198.51.100.1',
-        routerId: 3,
-      });
-      return rib;
-    };
-    const pullAll = (rib: Rib): string => {
-      const out: string[] = [];
-      for (let m = rib.pull('192.0.2.3', 1 << 20); m.length > 0; m = rib.pull('192.0.2.3', 1 << 20)) {
-        for (const x of m) out.push(Buffer.from(x).toString('hex'));
-      }
-      return out.join(' ');
-    };
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(attributesArb, fc.constantFrom<Family>('ipv4-unicast', 'ipv6-unicast')), {
-          minLength: 1,
-          maxLength: 6,
-        }),
-        (list) => {
+  for (const ibgpSender of [false, true]) {
+    const kind = ibgpSender ? 'an iBGP' : 'an eBGP';
+    it(`property: ${kind} peer's decoded UPDATEs and the same UPDATEs as plain objects give the same RIB and output`, () => {
+      const ctx = defaultCodecContext({ ebgp: !ibgpSender });
+      const ROUTER_ID = '10.0.0.1';
+      const CLUSTER_ID = '10.9.9.9';
+      const setup = () => {
+        const rib = new Rib({ localAsn: LOCAL_ASN, routerId: 0x0a000001, clusterId: 0x0a090909 });
+        const senderAsn = ibgpSender ? LOCAL_ASN : 65001;
+        rib.addPeer(ribPeer('192.0.2.1', senderAsn, LOCAL_ASN, { routeReflectorClient: ibgpSender }));
+        rib.peerUp('192.0.2.1', {
+          families: ['ipv4-unicast', 'ipv6-unicast'],
+          codec: ctx,
+          localAddress: '192.0.2.100',
+          routerId: 1,
+        });
+        rib.addPeer(ribPeer('192.0.2.3', 65003, LOCAL_ASN));
+        rib.peerUp('192.0.2.3', {
+          families: ['ipv4-unicast', 'ipv6-unicast'],
+          codec: defaultCodecContext(),
+          localAddress: '198.51.100.1',
+          routerId: 3,
+        });
+        return rib;
+      };
+      const pullAll = (rib: Rib): string => {
+        const out: string[] = [];
+        for (let m = rib.pull('192.0.2.3', 1 << 20); m.length > 0; m = rib.pull('192.0.2.3', 1 << 20)) {
+          for (const x of m) out.push(Buffer.from(x).toString('hex'));
+        }
+        return out.join(' ');
+      };
+      // Our router and cluster ids now and then, for the route-reflection loop checks (RFC 4456 §8).
+      const idArb = fc.oneof({ weight: 4, arbitrary: fc.ipV4() }, fc.constantFrom(ROUTER_ID, CLUSTER_ID));
+      const updateArb = fc.tuple(
+        attributesArb,
+        fc.option(idArb, { nil: undefined }),
+        fc.option(fc.array(idArb, { minLength: 1, maxLength: 3 }), { nil: undefined }),
+        fc.constantFrom<Family>('ipv4-unicast', 'ipv6-unicast'),
+      );
+      let keyed = 0;
+      fc.assert(
+        fc.property(fc.array(updateArb, { minLength: 1, maxLength: 6 }), (list) => {
           const fast = setup();
           const slow = setup();
           pullAll(fast);
           pullAll(slow);
-          for (const [attrs, family] of list) {
-            const m = decoded({ ...attrs, asPath: [{ type: 2, asns: [65001] }, ...attrs.asPath] }, family, ebgp);
+          for (const [a, originatorId, clusterList, family] of list) {
+            const attrs: PathAttributes = { ...a, asPath: [{ type: 2, asns: [65001] }, ...a.asPath] };
+            if (originatorId === undefined) delete attrs.originatorId;
+            else attrs.originatorId = originatorId;
+            if (clusterList === undefined) delete attrs.clusterList;
+            else attrs.clusterList = clusterList;
+            const m = decoded(attrs, family, ctx);
+            if (m.attrKeyBuf !== null) keyed++;
             const plain: UpdateMessage = { ...m, attributes: m.attributes };
             fast.applyUpdate('192.0.2.1', m);
             slow.applyUpdate('192.0.2.1', plain);
           }
           assert.equal(pullAll(fast), pullAll(slow));
           assert.deepEqual(fast.counts('192.0.2.1'), slow.counts('192.0.2.1'));
-        },
-      ),
-      { numRuns: 200, seed: 5 },
-    );
-  });
+        }),
+        { numRuns: 300, seed: ibgpSender ? 6 : 5 },
+      );
+      assert.ok(keyed > 300, 'most UPDATEs take the keyed path');
+    });
+  }
 });

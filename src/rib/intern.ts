@@ -137,7 +137,8 @@ export class RouteSource {
         (family === 'ipv6-unicast' ? FAMILY_BIT : 0) |
         (factOrigin << ORIGIN_SHIFT) |
         (peer << PEER_SHIFT);
-      this.lp = (localPref ?? 100) | 0;
+      // internKey passes the LOCAL_PREF it put in the key, or none to keep the key's own.
+      this.lp = (localPref ?? (factLp < 0 ? 100 : factLp)) | 0;
       this.m = factMed | 0;
       this.nas = factNas | 0;
       this.oid = factOid | 0;
@@ -264,6 +265,8 @@ let factHasOid = false;
 let factOid = 0;
 let factClusters = 0;
 let factFlags = 0;
+/** LOCAL_PREF in the key, -1 when it has none. */
+let factLp = -1;
 
 /**
  * Reads the decision inputs of the key b[0, end) into the fact* variables (the same values RouteSource takes from
@@ -280,6 +283,7 @@ function keyFacts(b: Uint8Array, end: number): void {
   factOid = 0;
   factClusters = 0;
   factFlags = 0;
+  factLp = -1;
   let nasFound = false;
   bb = b;
   bp = 1;
@@ -319,7 +323,7 @@ function keyFacts(b: Uint8Array, end: number): void {
         factMed = bv();
         break;
       case T.LOCAL_PREF:
-        bv();
+        factLp = bv();
         break;
       case T.ATOMIC_AGGREGATE:
         break;
@@ -377,6 +381,63 @@ export function keyPathHas(buf: Uint8Array, start: number, a: number, b: number)
     }
   }
   return false;
+}
+
+/**
+ * RFC 4456 §8 on the key in buf[start, …): true when its ORIGINATOR_ID is `routerId` or its CLUSTER_LIST holds
+ * `clusterId` (both dotted quads, as the key keeps them).
+ */
+export function keyReflected(buf: Uint8Array, start: number, routerId: string, clusterId: string): boolean {
+  bb = buf;
+  bp = start + 1;
+  const nseg = bv();
+  for (let s = 0; s < nseg; s++) {
+    bp++;
+    const n = bv();
+    for (let i = 0; i < n; i++) bv();
+  }
+  for (let tag = buf[bp++]!; tag !== T.END; tag = buf[bp++]!) {
+    switch (tag) {
+      case T.MED:
+      case T.LOCAL_PREF:
+        bv();
+        break;
+      case T.ATOMIC_AGGREGATE:
+        break;
+      case T.AGGREGATOR:
+        bp += 4;
+        bp += 1 + buf[bp]!;
+        break;
+      case T.COMMUNITIES: {
+        const n = bv(); // first: `bp += 4 * bv()` would add to bp as it was before bv() moved it
+        bp += 4 * n;
+        break;
+      }
+      case T.ORIGINATOR_ID:
+        if (textIs(buf, bp, routerId)) return true;
+        bp += 1 + buf[bp]!;
+        break;
+      case T.CLUSTER_LIST: {
+        const n = (buf[bp]! << 8) | buf[bp + 1]!;
+        bp += 2;
+        for (let i = 0; i < n; i++) {
+          if (textIs(buf, bp, clusterId)) return true;
+          bp += 1 + buf[bp]!;
+        }
+        return false;
+      }
+      default:
+        return false; // the tags are in ascending order: no ORIGINATOR_ID or CLUSTER_LIST after these
+    }
+  }
+  return false;
+}
+
+/** True when the key text (length byte, characters) at buf[at] is `t`. */
+function textIs(buf: Uint8Array, at: number, t: string): boolean {
+  if (buf[at] !== t.length) return false;
+  for (let i = 0; i < t.length; i++) if (buf[at + 1 + i] !== t.charCodeAt(i)) return false;
+  return true;
 }
 
 // The key bytes keyPathHas reads, and the offset in them (module-level like kk/kp: no closure per call).
@@ -928,8 +989,9 @@ export class SourceTable {
 
   /**
    * internAttributes for attributes given as their key bytes buf[start, end) (as attr-key.ts writes them for a
-   * decoded UPDATE), with LOCAL_PREF `localPref` in place of the one at [lpAt, lpEnd) (none when lpAt === lpEnd).
-   * The key string is made only for a new source.
+   * decoded UPDATE), with LOCAL_PREF `localPref` in place of the one at [lpAt, lpEnd) (none when lpAt === lpEnd);
+   * lpAt = lpEnd = end and `localPref` undefined keep the key's own (an iBGP route). The key string is made only
+   * for a new source.
    */
   internKey(
     buf: Uint8Array,

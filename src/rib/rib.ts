@@ -67,6 +67,7 @@ import {
   attributesKey,
   exportedBlockEbgp,
   keyPathHas,
+  keyReflected,
   LOCAL_PEER,
   MAX_PEER_INDEX,
   makePath,
@@ -732,8 +733,8 @@ export class Rib {
       for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
     }
     if (msg.announced.length === 0) return;
-    // A decoded UPDATE from an eBGP peer: interned from the key bytes the decoder wrote, no attribute object.
-    if (msg instanceof DecodedUpdate && msg.attrKeyBuf !== null && !peer.ibgp && !msg.treatAsWithdraw) {
+    // A decoded UPDATE: interned from the key bytes the decoder wrote, no attribute object.
+    if (msg instanceof DecodedUpdate && msg.attrKeyBuf !== null && !msg.treatAsWithdraw) {
       this.applyKeyed(peer, msg, msg.attrKeyBuf);
       return;
     }
@@ -768,10 +769,13 @@ export class Rib {
     }
   }
 
-  /** applyUpdate's announcements from an eBGP peer, given the attribute key of a decoded UPDATE. */
+  /** applyUpdate's announcements given the attribute key of a decoded UPDATE. */
   private applyKeyed(peer: PeerState, msg: DecodedUpdate, kb: Uint8Array): void {
-    // RFC 4271 §9.1.2: a route whose AS_PATH holds our own AS is a loop (importable's check, on the key).
-    if (keyPathHas(kb, msg.attrKeyStart, this.localAsn, peer.localAsn)) {
+    // importable's checks, on the key: RFC 4271 §9.1.2 (our own AS in the AS_PATH: a loop), RFC 4456 §8.
+    if (
+      keyPathHas(kb, msg.attrKeyStart, this.localAsn, peer.localAsn) ||
+      (peer.ibgp && keyReflected(kb, msg.attrKeyStart, this.routerIdText, this.clusterIdText))
+    ) {
       for (const b of msg.announced) {
         const f = famIndex(b.family);
         for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
@@ -780,14 +784,16 @@ export class Rib {
     }
     for (const b of msg.announced) {
       const f = famIndex(b.family);
-      // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default.
+      // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default. An
+      // iBGP route keeps its own (the key as decoded).
+      const ibgp = peer.ibgp;
       const src = this.sources.internKey(
         kb,
         msg.attrKeyStart,
         msg.attrKeyEnd,
-        msg.attrKeyLpAt,
-        msg.attrKeyLpEnd,
-        100,
+        ibgp ? msg.attrKeyEnd : msg.attrKeyLpAt,
+        ibgp ? msg.attrKeyEnd : msg.attrKeyLpEnd,
+        ibgp ? undefined : 100,
         peer.idx,
         peer.kind,
         b.family,
