@@ -1,6 +1,6 @@
-// TEST-ONLY REFERENCE (nothing in src imports it): the object-building UPDATE decoder as it was before attributes
-// were decoded straight into the interning key (commit c0f9844), frozen as the oracle of src/wire/attr-key.test.ts.
-// Do not edit it to follow the codec; it is what the new decoder is checked against.
+// TEST-ONLY REFERENCE, imported by src/wire/attr-key.test.ts alone: the object-building UPDATE decoder as it was
+// before attributes were decoded straight into the interning key (commit c0f9844), frozen as the oracle
+// the new decoder is checked against. Do not edit it to follow the codec.
 //
 // Path attributes: one table entry per attribute type tsbgp knows ({code, name, flags, decode, encode}, as in
 // BIRD's bgp_attr_table), the loop that walks an UPDATE's attribute block, and the encoder of the block.
