@@ -1,6 +1,6 @@
 // TEST-ONLY REFERENCE, imported by src/wire/attr-key.test.ts alone: the object-building UPDATE decoder as it was
-// before attributes were decoded straight into the interning key (commit c0f9844) (its encoders left out), frozen as the oracle
-// the new decoder is checked against. Do not edit it to follow the codec.
+// before attributes were decoded straight into the interning key (commit c0f9844; its encoders left out), frozen
+// as the oracle the new decoder is checked against. Do not edit it to follow the codec.
 //
 // UPDATE messages (RFC 4271 §4.3, RFC 4760 for IPv6, RFC 7911 Add-Path, RFC 8950 IPv4 over an IPv6 next hop).
 //
