@@ -262,6 +262,7 @@ function sameAsV1(dec: Decoder, body: Uint8Array, ctx: CodecContext): void {
   }
   // The attributes made from the key are the objects the old decoder built (read last: it caches).
   assert.deepEqual(m.attributes, old.attributes);
+  assert.equal(JSON.stringify(m), JSON.stringify(old));
 }
 
 const property = (dec: Decoder) =>

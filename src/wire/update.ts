@@ -120,6 +120,20 @@ export class DecodedUpdate implements UpdateMessage {
     this.attrKeyBuf = null;
   }
 
+  /** What JSON.stringify gave for the object literal decodeUpdate returned before (no key fields, no slab). */
+  toJSON(): object {
+    const o: Record<string, unknown> = {
+      type: this.type,
+      withdrawn: this.withdrawn,
+      announced: this.announced,
+      attributes: this.attributes,
+      treatAsWithdraw: this.treatAsWithdraw,
+      errors: this.errors,
+    };
+    if (this.endOfRib !== undefined) o.endOfRib = this.endOfRib;
+    return o;
+  }
+
   /** A copy with other NLRI blocks (attributes, key, errors shared). */
   withNlri(withdrawn: NlriBlock[], announced: AnnouncedBlock[]): DecodedUpdate {
     const c = new DecodedUpdate(withdrawn, announced, this.treatAsWithdraw, this.errors, null);
