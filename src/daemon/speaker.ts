@@ -54,6 +54,7 @@ import {
   type RouteRefreshMessage,
   RouteRefreshSubtype,
   type UpdateMessage,
+  withNlri,
 } from '../wire/index.ts';
 import {
   checkNeighbor,
@@ -914,7 +915,7 @@ export class Speaker implements DaemonApi, DaemonControl, DaemonServices, PeerHa
         announced.push(b);
       }
     }
-    return { ...msg, withdrawn, announced };
+    return withNlri(msg, withdrawn, announced); // a spread would lose a decoded UPDATE's lazy `attributes`
   }
 
   routeRefresh(peer: PeerLike, msg: RouteRefreshMessage): void {

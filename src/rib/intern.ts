@@ -112,22 +112,42 @@ export class RouteSource {
 
   /**
    * `attrs` are only read, not kept (see attributes()); `key` must serialise them (with `localPref` in place of
-   * attrs.localPref when given, as SourceTable.intern does).
+   * attrs.localPref when given, as SourceTable.intern does). Null `attrs`: the inputs come from keyFacts, which
+   * the caller has just run on the key's bytes (SourceTable.internKey).
    */
   constructor(
     key: string,
     peer: number,
     kind: SourceKindCode,
     family: Family,
-    attrs: PathAttributes,
+    attrs: PathAttributes | null,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
-    localPref: number | undefined = attrs.localPref,
+    localPref: number | undefined = attrs?.localPref,
   ) {
     if (peer > MAX_PEER_INDEX || peer < 0) throw new RangeError(`peer index ${peer} out of range`);
     this.key = key;
     this.hop = hopOf(nextHop, nextHopLinkLocal);
     let flags = kind === SourceKind.LOCAL && nextHop === 'self' ? SourceFlag.NEXT_HOP_SELF : 0;
+    if (attrs === null) {
+      // No attribute object: the same inputs, read from the key by keyFacts, which the caller ran just before.
+      this.bits =
+        kind |
+        ((flags | factFlags) << FLAGS_SHIFT) |
+        (family === 'ipv6-unicast' ? FAMILY_BIT : 0) |
+        (factOrigin << ORIGIN_SHIFT) |
+        (peer << PEER_SHIFT);
+      // internKey passes the LOCAL_PREF it put in the key, or none to keep the key's own.
+      this.lp = (localPref ?? (factLp < 0 ? 100 : factLp)) | 0;
+      this.m = factMed | 0;
+      this.nas = factNas | 0;
+      this.oid = factOid | 0;
+      this.lens =
+        Math.min(factLen, 0xffff) |
+        (Math.min(factClusters, 0x3fff) << CLUSTER_SHIFT) |
+        (factHasOid ? HAS_ORIGINATOR : 0);
+      return;
+    }
     const cs = attrs.communities;
     if (cs !== undefined) {
       for (let i = 0; i < cs.length; i++) {
@@ -233,6 +253,206 @@ export class RouteSource {
   /** The attributes, decoded from the key: a new object on each call (not for per-prefix use). */
   attributes(): PathAttributes {
     return decodeAttributesKey(this.key);
+  }
+}
+
+// What RouteSource reads from attributes, as keyFacts found it in a key.
+let factOrigin = 0;
+let factMed = 0;
+let factLen = 0;
+let factNas = 0;
+let factHasOid = false;
+let factOid = 0;
+let factClusters = 0;
+let factFlags = 0;
+/** LOCAL_PREF in the key, -1 when it has none. */
+let factLp = -1;
+
+/**
+ * Reads the decision inputs of the key b[0, end) into the fact* variables (the same values RouteSource takes from
+ * attributes). Bytes rather than the key string: internKey has them at hand, and typed-array reads with a local
+ * offset are cheaper than charCodeAt through module-level state; the AS_PATH, the long part, is read inline.
+ */
+function keyFacts(b: Uint8Array, end: number): void {
+  let p = 0;
+  factOrigin = b[p++]!;
+  factMed = 0;
+  factLen = 0;
+  factNas = 0;
+  factHasOid = false;
+  factOid = 0;
+  factClusters = 0;
+  factFlags = 0;
+  factLp = -1;
+  let nasFound = false;
+  bb = b;
+  bp = 1;
+  const nseg = bv();
+  p = bp;
+  for (let s = 0; s < nseg; s++) {
+    const type = b[p++]!;
+    let n = b[p++]!;
+    if (n >= 0x80) {
+      bp = p - 1;
+      n = bv();
+      p = bp;
+    }
+    if (type === AsPathSegmentType.AS_SEQUENCE) {
+      factLen += n;
+      if (!nasFound && n > 0) {
+        bp = p;
+        factNas = bv();
+        p = bp;
+        nasFound = true;
+        n--;
+      }
+    } else if (type === AsPathSegmentType.AS_SET) {
+      factLen += 1;
+      if (!nasFound) {
+        factNas = -1;
+        nasFound = true;
+      }
+    }
+    // Skip n varints: each ends at its first byte below 0x80.
+    for (let i = 0; i < n; i++) while (b[p++]! >= 0x80);
+  }
+  bp = p;
+  for (let tag = b[bp++]!; tag !== T.END && bp <= end; tag = b[bp++]!) {
+    switch (tag) {
+      case T.MED:
+        factMed = bv();
+        break;
+      case T.LOCAL_PREF:
+        factLp = bv();
+        break;
+      case T.ATOMIC_AGGREGATE:
+        break;
+      case T.AGGREGATOR:
+        bp += 4;
+        bp += 1 + b[bp]!;
+        break;
+      case T.COMMUNITIES: {
+        const n = bv();
+        for (let i = 0; i < n; i++, bp += 4) {
+          const c = ((b[bp]! << 24) | (b[bp + 1]! << 16) | (b[bp + 2]! << 8) | b[bp + 3]!) >>> 0;
+          if (c === WellKnownCommunity.NO_EXPORT || c === WellKnownCommunity.NO_EXPORT_SUBCONFED) {
+            factFlags |= SourceFlag.NO_EXPORT;
+          } else if (c === WellKnownCommunity.NO_ADVERTISE) factFlags |= SourceFlag.NO_ADVERTISE;
+        }
+        break;
+      }
+      case T.ORIGINATOR_ID: {
+        const n = b[bp]!;
+        const oid = ipv4ToNumber(latin1(b, bp + 1, bp + 1 + n));
+        bp += 1 + n;
+        factHasOid = oid !== undefined;
+        factOid = oid ?? 0;
+        break;
+      }
+      case T.CLUSTER_LIST: {
+        factClusters = (b[bp]! << 8) | b[bp + 1]!;
+        bp += 2;
+        for (let i = 0; i < factClusters; i++) bp += 1 + b[bp]!;
+        break;
+      }
+      default:
+        return; // the rest holds nothing RouteSource reads
+    }
+  }
+}
+
+function latin1(b: Uint8Array, start: number, end: number): string {
+  let t = '';
+  for (let i = start; i < end; i++) t += String.fromCharCode(b[i]!);
+  return t;
+}
+
+/** True when the AS_PATH of the key in buf[start, …) holds `a` or `b` (RFC 4271 §9.1.2: a loop). */
+export function keyPathHas(buf: Uint8Array, start: number, a: number, b: number): boolean {
+  bb = buf;
+  bp = start + 1;
+  const nseg = bv();
+  for (let s = 0; s < nseg; s++) {
+    bp++;
+    const n = bv();
+    for (let i = 0; i < n; i++) {
+      const asn = bv();
+      if (asn === a || asn === b) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * RFC 4456 §8 on the key in buf[start, …): true when its ORIGINATOR_ID is `routerId` or its CLUSTER_LIST holds
+ * `clusterId` (both dotted quads, as the key keeps them).
+ */
+export function keyReflected(buf: Uint8Array, start: number, routerId: string, clusterId: string): boolean {
+  bb = buf;
+  bp = start + 1;
+  const nseg = bv();
+  for (let s = 0; s < nseg; s++) {
+    bp++;
+    const n = bv();
+    for (let i = 0; i < n; i++) bv();
+  }
+  for (let tag = buf[bp++]!; tag !== T.END; tag = buf[bp++]!) {
+    switch (tag) {
+      case T.MED:
+      case T.LOCAL_PREF:
+        bv();
+        break;
+      case T.ATOMIC_AGGREGATE:
+        break;
+      case T.AGGREGATOR:
+        bp += 4;
+        bp += 1 + buf[bp]!;
+        break;
+      case T.COMMUNITIES: {
+        const n = bv(); // first: `bp += 4 * bv()` would add to bp as it was before bv() moved it
+        bp += 4 * n;
+        break;
+      }
+      case T.ORIGINATOR_ID:
+        if (textIs(buf, bp, routerId)) return true;
+        bp += 1 + buf[bp]!;
+        break;
+      case T.CLUSTER_LIST: {
+        const n = (buf[bp]! << 8) | buf[bp + 1]!;
+        bp += 2;
+        for (let i = 0; i < n; i++) {
+          if (textIs(buf, bp, clusterId)) return true;
+          bp += 1 + buf[bp]!;
+        }
+        return false;
+      }
+      default:
+        return false; // the tags are in ascending order: no ORIGINATOR_ID or CLUSTER_LIST after these
+    }
+  }
+  return false;
+}
+
+/** True when the key text (length byte, characters) at buf[at] is `t`. */
+function textIs(buf: Uint8Array, at: number, t: string): boolean {
+  if (buf[at] !== t.length) return false;
+  for (let i = 0; i < t.length; i++) if (buf[at + 1 + i] !== t.charCodeAt(i)) return false;
+  return true;
+}
+
+// The key bytes keyPathHas reads, and the offset in them (module-level like kk/kp: no closure per call).
+let bb: Uint8Array = new Uint8Array(0);
+let bp = 0;
+
+/** A varint (kv's format) from bb at bp. */
+function bv(): number {
+  let v = 0;
+  let shift = 1;
+  for (;;) {
+    const c = bb[bp++]!;
+    v += (c & 0x7f) * shift;
+    if (c < 0x80) return v;
+    shift *= 128;
   }
 }
 
@@ -393,6 +613,7 @@ function writeSourceKey(
 
 /** The table's hash of a source: its key's hash mixed with peer and family (see SourceTable.internAttributes). */
 function sourceHash(keyHash: number, peer: number, family: Family): number {
+  // Never 0 (fmix maps 0 to 1): SourceTable marks an empty bucket with hash 0, so a probe reads the hash array alone.
   return fmix(keyHash ^ Math.imul((peer << 1) | (family === 'ipv4-unicast' ? 0 : 1), 0x9e3779b1), 0);
 }
 
@@ -667,10 +888,14 @@ export function decodeAttributesKey(k: string): PathAttributes {
 
 const EMPTY: RouteSource | null = null;
 
-/** A packed array of nulls (new Array(n) of a large n would make a slow dictionary-mode array). */
+/**
+ * A packed array of n nulls (n a power of two). new Array(n) of a large n would make a slow dictionary-mode array,
+ * and n pushes would allocate ≈ 3n slots on the way (the array grows by half each time it is full); doubling by
+ * concat allocates 2n, and resize() needs only one array of the new size (see there).
+ */
 function emptySlots(n: number): (RouteSource | null)[] {
-  const a: (RouteSource | null)[] = [];
-  for (let i = 0; i < n; i++) a.push(EMPTY);
+  let a: (RouteSource | null)[] = [EMPTY];
+  while (a.length < n) a = a.concat(a);
   return a;
 }
 
@@ -678,7 +903,7 @@ function emptySlots(n: number): (RouteSource | null)[] {
  * The table of interned route sources: an open-addressing hash table (linear probing, deletion by backward
  * shift, at most 3/4 full) of 32-bit key hashes in an Int32Array beside the sources. A Map<string, RouteSource>
  * of a full table's 500 k sets spent most of its time in cache misses on the key strings of its hash chains;
- * here a probe reads the hash array and touches a key only when its hash matches.
+ * here a probe reads the hash array alone (0 marks an empty bucket) and touches a source only when its hash matches.
  */
 export class SourceTable {
   private hashes = new Int32Array(1024);
@@ -709,8 +934,11 @@ export class SourceTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (hashes[i] === h && (s.bits & PEER_FAMILY_MASK) === pf && s.key === key) return s;
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if ((s.bits & PEER_FAMILY_MASK) === pf && s.key === key) return s;
+      }
       i = (i + 1) & mask;
     }
     return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
@@ -740,20 +968,80 @@ export class SourceTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    for (let s = slots[i]!; s !== null; s = slots[i]!) {
-      if (
-        hashes[i] === h &&
-        (s.bits & PEER_FAMILY_MASK) === pf &&
-        s.nextHop === nextHop &&
-        s.nextHopLinkLocal === nextHopLinkLocal &&
-        scratchEquals(s.key)
-      ) {
-        return s;
+    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if (
+          (s.bits & PEER_FAMILY_MASK) === pf &&
+          s.nextHop === nextHop &&
+          s.nextHopLinkLocal === nextHopLinkLocal &&
+          scratchEquals(s.key)
+        ) {
+          return s;
+        }
       }
       i = (i + 1) & mask;
     }
     const key = scratch.latin1Slice(0, pos);
     return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
+  }
+
+  /**
+   * internAttributes for attributes given as their key bytes buf[start, end) (as attr-key.ts writes them for a
+   * decoded UPDATE), with LOCAL_PREF `localPref` in place of the one at [lpAt, lpEnd) (none when lpAt === lpEnd);
+   * lpAt = lpEnd = end and `localPref` undefined keep the key's own (an iBGP route). The key string is made only
+   * for a new source.
+   */
+  internKey(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    lpAt: number,
+    lpEnd: number,
+    localPref: number | undefined,
+    peer: number,
+    kind: SourceKindCode,
+    family: Family,
+    nextHop: string,
+    nextHopLinkLocal: string | undefined,
+  ): RouteSource {
+    lastKey = null;
+    pos = 0;
+    ensure(end - start + 8);
+    const b = scratch;
+    let p = 0;
+    for (let i = start; i < lpAt; i++) b[p++] = buf[i]!;
+    if (localPref !== undefined) {
+      b[p++] = T.LOCAL_PREF;
+      p = varint(b, p, localPref >>> 0);
+    }
+    for (let i = lpEnd; i < end; i++) b[p++] = buf[i]!;
+    pos = p;
+    const h = sourceHash(hashBytes(scratch, pos), peer, family);
+    const pf = peerFamilyBits(peer, family);
+    const hashes = this.hashes;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
+    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
+      if (hi === h) {
+        const s = slots[i]!;
+        if (
+          (s.bits & PEER_FAMILY_MASK) === pf &&
+          s.nextHop === nextHop &&
+          s.nextHopLinkLocal === nextHopLinkLocal &&
+          scratchEquals(s.key)
+        ) {
+          return s;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+    const key = scratch.latin1Slice(0, pos);
+    keyFacts(scratch, pos);
+    return this.add(i, h, key, peer, kind, family, null, nextHop, nextHopLinkLocal, localPref);
   }
 
   private add(
@@ -763,7 +1051,7 @@ export class SourceTable {
     peer: number,
     kind: SourceKindCode,
     family: Family,
-    attrs: PathAttributes,
+    attrs: PathAttributes | null,
     nextHop: string,
     nextHopLinkLocal: string | undefined,
     localPref: number | undefined,
@@ -779,7 +1067,8 @@ export class SourceTable {
     const oldHashes = this.hashes;
     const oldSlots = this.slots;
     const hashes = new Int32Array(capacity);
-    const slots = emptySlots(capacity);
+    // One packed array of exactly the new size (capacity is twice the old one).
+    const slots = capacity === oldSlots.length * 2 ? oldSlots.concat(oldSlots).fill(EMPTY) : emptySlots(capacity);
     const mask = capacity - 1;
     for (let j = 0; j < oldSlots.length; j++) {
       const s = oldSlots[j]!;

@@ -28,6 +28,7 @@
 
 import {
   type CodecContext,
+  DecodedUpdate,
   FAMILIES,
   type Family,
   formatPrefix,
@@ -66,6 +67,8 @@ import { fmix, hashBytes } from './hash.ts';
 import {
   attributesKey,
   exportedBlockBytes,
+  keyPathHas,
+  keyReflected,
   LOCAL_PEER,
   MAX_PEER_INDEX,
   makePath,
@@ -918,6 +921,11 @@ export class Rib {
       for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
     }
     if (msg.announced.length === 0) return;
+    // A decoded UPDATE: interned from the key bytes the decoder wrote, no attribute object.
+    if (msg instanceof DecodedUpdate && msg.attrKeyBuf !== null && !msg.treatAsWithdraw) {
+      this.applyKeyed(peer, msg, msg.attrKeyBuf);
+      return;
+    }
     const attrs = msg.attributes;
     // RFC 7606 treat-as-withdraw, and routes that fail the import checks: whatever the peer had sent before for
     // these prefixes is gone, and the new route is not stored (RFC 4271 §9.1.2: excluded from the decision).
@@ -936,6 +944,44 @@ export class Rib {
       const src = this.sources.internAttributes(
         attrs,
         localPref,
+        peer.idx,
+        peer.kind,
+        b.family,
+        b.nextHop,
+        b.nextHopLinkLocal,
+      );
+      for (let i = 0; i < b.prefixes.length; i++) {
+        this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
+      }
+      this.sources.dropIfUnused(src);
+    }
+  }
+
+  /** applyUpdate's announcements given the attribute key of a decoded UPDATE. */
+  private applyKeyed(peer: PeerState, msg: DecodedUpdate, kb: Uint8Array): void {
+    // importable's checks, on the key: RFC 4271 §9.1.2 (our own AS in the AS_PATH: a loop), RFC 4456 §8.
+    if (
+      keyPathHas(kb, msg.attrKeyStart, this.localAsn, peer.localAsn) ||
+      (peer.ibgp && keyReflected(kb, msg.attrKeyStart, this.routerIdText, this.clusterIdText))
+    ) {
+      for (const b of msg.announced) {
+        const f = famIndex(b.family);
+        for (let i = 0; i < b.prefixes.length; i++) this.withdrawPath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0);
+      }
+      return;
+    }
+    for (const b of msg.announced) {
+      const f = famIndex(b.family);
+      // RFC 4271 §5.1.5 / RFC 7606 §7.5: LOCAL_PREF from an eBGP peer is ignored; the route gets the default. An
+      // iBGP route keeps its own (the key as decoded).
+      const ibgp = peer.ibgp;
+      const src = this.sources.internKey(
+        kb,
+        msg.attrKeyStart,
+        msg.attrKeyEnd,
+        ibgp ? msg.attrKeyEnd : msg.attrKeyLpAt,
+        ibgp ? msg.attrKeyEnd : msg.attrKeyLpEnd,
+        ibgp ? undefined : 100,
         peer.idx,
         peer.kind,
         b.family,

@@ -15,6 +15,7 @@ import {
 import { AS_TRANS } from './constants.ts';
 import type { AsPathSegment, CodecContext, PathAttributes } from './types.ts';
 import { defaultCodecContext } from './types.ts';
+import { decodeUpdate } from './update.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -231,11 +232,13 @@ test('unknown optional transitive attribute: Partial set on decode; non-transiti
 });
 
 test('decoded values do not alias the input buffer', () => {
-  const block = hex(`${ORIGIN_IGP} ${EMPTY_PATH} c0 10 08 0002fde900000064 c0 63 01 07`);
-  const st = decodeBlock(block, IBGP4);
-  block.fill(0);
-  assert.equal(toHex(st.attrs.extCommunities![0]!), '0002fde900000064');
-  assert.equal(toHex(st.attrs.unknown![0]!.value), '07');
+  // The decode state keeps offsets into the message; the decoded UPDATE has its attributes' key written apart.
+  const block = `${ORIGIN_IGP} ${EMPTY_PATH} 40 03 04 0a000001 c0 10 08 0002fde900000064 c0 63 01 07`;
+  const body = hex(`0000 ${hex(block).length.toString(16).padStart(4, '0')} ${block} 18 0a0000`);
+  const m = decodeUpdate(body, IBGP4);
+  body.fill(0);
+  assert.equal(toHex(m.attributes!.extCommunities![0]!), '0002fde900000064');
+  assert.equal(toHex(m.attributes!.unknown![0]!.value), '07');
 });
 
 test('LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST from an eBGP peer are discarded (RFC 7606 §7.5, 7.9, 7.10)', () => {

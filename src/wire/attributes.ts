@@ -4,13 +4,18 @@
 // Decoding follows RFC 7606: each attribute's own error rule (§7) picks treat-as-withdraw or attribute-discard;
 // errors that prevent locating the NLRI (MP_REACH/MP_UNREACH problems, §3 j, §5.3) throw a session-reset
 // WireError; everything else is collected in the decode state and the strongest action wins (§3 h).
+// The walk builds no attribute objects: it validates each attribute and notes where its value is (offsets into
+// the message) in the decode state; attr-key.ts then writes the RIB's interning key from those, and PathAttributes
+// are made from the key only when somebody asks (DecodedUpdate.attributes in update.ts).
 // AS numbers are kept at full 4-octet value: on a 2-octet session the AS_PATH/AGGREGATOR read here are merged
-// with AS4_PATH/AS4_AGGREGATOR by mergeAs4 (RFC 6793 §4.2.3), and the encoder adds them back only when needed.
+// with AS4_PATH/AS4_AGGREGATOR (finishAttributes, mergedAsPath; RFC 6793 §4.2.3), and the encoder adds them back
+// only when needed.
 //
-// Decoded values never alias the input buffer (RFC 7606 data in errors and stored values are copies), so a
-// stored route never pins a socket chunk.
+// Decoded values never alias the input buffer (RFC 7606 data in errors and the attribute key are copies), so a
+// stored route never pins a socket chunk. The decode state's offsets are valid only while the message is.
 
 import { formatIPv4, formatIPv6, parseIPv4 } from './addr.ts';
+import { keyEnd, keySlab, keyStart, readAttrKey, writeAttrKey } from './attr-key.ts';
 import {
   AS_TRANS,
   AsPathSegmentType,
@@ -20,17 +25,14 @@ import {
   ErrorCode,
   type Family,
   familyOf,
-  type OriginCode,
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, type ErrorActionName, strongerAction, WireError } from './errors.ts';
-import { decodeNlri } from './nlri.ts';
-import type { PrefixKey } from './prefix.ts';
+import { decodeNlriExact, exactPathIds, exactPrefixes } from './nlri.ts';
 import type {
   AnnouncedBlock,
   AsPathSegment,
   CodecContext,
-  ExtCommunity,
   NlriBlock,
   PathAttributes,
   UnknownAttribute,
@@ -53,13 +55,12 @@ const OPT_TRANSITIVE = OPTIONAL | TRANSITIVE; // 0xc0
 
 /**
  * Everything the attribute walk collects from one UPDATE. update.ts keeps one and calls begin() per message
- * (decoding is synchronous; the fields are reset, the attribute object and error list are new each time as they
- * go into the result), runs decodeAttributeBlock, parses the NLRI field, then calls finishAttributes.
+ * (decoding is synchronous; the fields are reset, the error list is new each time as it goes into the result),
+ * runs decodeAttributeBlock, parses the NLRI field, calls finishAttributes, then writes the key (attr-key.ts).
  */
 export class AttrDecodeState {
   ctx: CodecContext;
   buf: Uint8Array;
-  attrs: PathAttributes;
   errors: WireError[] = [];
   /** Strongest action among `errors` (attribute-discard when there are none; check errors.length). */
   action: ErrorActionName = ErrorAction.ATTRIBUTE_DISCARD;
@@ -73,8 +74,40 @@ export class AttrDecodeState {
   /** NEXT_HOP is checked once the NLRI field is known (RFC 4760 §3: ignored when there is no IPv4 NLRI). */
   nextHopStart = -1;
   nextHopEnd = -1;
-  as4Path: AsPathSegment[] | null = null;
-  as4Aggregator: { asn: number; address: string } | null = null;
+  // The attributes, as where their values sit in `buf` (offsets; -1: absent) or small numbers: nothing is built
+  // while walking, attr-key.ts writes the interning key from these (see there).
+  origin = 0;
+  /** AS_PATH value [asPathStart, asPathEnd), validated (decodeAsPathAttr). */
+  asPathStart = -1;
+  asPathEnd = -1;
+  med = 0;
+  hasMed = false;
+  localPref = 0;
+  hasLocalPref = false;
+  atomicAggregate = false;
+  aggregatorAsn = 0;
+  /** Offset of AGGREGATOR's 4-byte address, -1 when absent. */
+  aggregatorAddress = -1;
+  communitiesStart = -1;
+  communitiesLen = 0;
+  originatorId = -1;
+  clusterListStart = -1;
+  clusterListLen = 0;
+  extCommunitiesStart = -1;
+  extCommunitiesLen = 0;
+  largeCommunitiesStart = -1;
+  largeCommunitiesLen = 0;
+  otc = 0;
+  hasOtc = false;
+  /** Unknown optional transitive attributes: flags (Partial set), code, value offset, length; 4 numbers each. */
+  unknown: number[] = [];
+  unknownCount = 0;
+  /** AS4_PATH value [as4PathStart, as4PathEnd) on a 2-octet session, -1 when absent or discarded. */
+  as4PathStart = -1;
+  as4PathEnd = -1;
+  /** AS4_AGGREGATOR (2-octet session): ASN, and address offset (-1: absent). */
+  as4AggregatorAsn = 0;
+  as4AggregatorAddress = -1;
   mpReach: AnnouncedBlock | null = null;
   mpUnreach: NlriBlock | null = null;
   /** Family of MP_UNREACH_NLRI when it names one tsbgp carries (for End-of-RIB detection). */
@@ -87,14 +120,12 @@ export class AttrDecodeState {
   constructor(buf: Uint8Array, ctx: CodecContext) {
     this.buf = buf;
     this.ctx = ctx;
-    this.attrs = newAttributes();
   }
 
   /** Resets the state for the next message (as a new AttrDecodeState(buf, ctx) would be). */
   begin(buf: Uint8Array, ctx: CodecContext): void {
     this.buf = buf;
     this.ctx = ctx;
-    this.attrs = newAttributes();
     this.errors = [];
     this.action = ErrorAction.ATTRIBUTE_DISCARD;
     this.count = 0;
@@ -104,13 +135,34 @@ export class AttrDecodeState {
     this.hasAsPath = false;
     this.nextHopStart = -1;
     this.nextHopEnd = -1;
-    this.as4Path = null;
-    this.as4Aggregator = null;
+    this.origin = 0;
+    this.asPathStart = -1;
+    this.asPathEnd = -1;
+    this.hasMed = false;
+    this.hasLocalPref = false;
+    this.atomicAggregate = false;
+    this.aggregatorAddress = -1;
+    this.communitiesStart = -1;
+    this.originatorId = -1;
+    this.clusterListStart = -1;
+    this.extCommunitiesStart = -1;
+    this.largeCommunitiesStart = -1;
+    this.hasOtc = false;
+    this.unknownCount = 0;
+    this.as4PathStart = -1;
+    this.as4PathEnd = -1;
+    this.as4AggregatorAddress = -1;
     this.mpReach = null;
     this.mpUnreach = null;
     this.mpUnreachFamily = null;
     this.mpReachEntries = 0;
     this.mpUnreachEmpty = false;
+  }
+
+  /** The attributes collected so far, as an object (for tests and tools; decodeUpdate does not build it). */
+  get attrs(): PathAttributes {
+    writeAttrKey(this);
+    return readAttrKey(keySlab, keyStart, keyEnd);
   }
 
   /** The current attribute's bytes (flags, type, length, value), copied, for NOTIFICATION data. */
@@ -141,7 +193,7 @@ export class AttrDecodeState {
  * A fresh attribute object. Every key present from the start keeps one object shape for all decoded attribute
  * sets. The AS_PATH placeholder is shared: the attributes reach a caller only once AS_PATH was decoded.
  */
-function newAttributes(): PathAttributes {
+export function newAttributes(): PathAttributes {
   return {
     origin: 0,
     asPath: NO_AS_PATH,
@@ -215,6 +267,34 @@ export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 
     }
   }
   return segs ?? [];
+}
+
+/** decodeAsPath's checks without building anything: null when b[start, end) is a valid path, else what is wrong. */
+export function checkAsPath(b: Uint8Array, start: number, end: number, asSize: 2 | 4): string | null {
+  let p = start;
+  while (p < end) {
+    if (p + 2 > end) return 'AS_PATH segment header runs past the attribute';
+    const type = b[p]!;
+    const n = b[p + 1]!;
+    if (type < AsPathSegmentType.AS_SET || type > AsPathSegmentType.AS_CONFED_SET) {
+      return `AS_PATH segment type ${type} is not defined`;
+    }
+    if (n === 0) return 'AS_PATH segment has no AS numbers';
+    p += 2;
+    if (p + n * asSize > end) return 'AS_PATH segment runs past the attribute';
+    for (let i = 0; i < n; i++) {
+      const asn = asSize === 4 ? u32(b, p) : u16(b, p);
+      if (asn === 0) return 'AS_PATH contains AS 0 (RFC 7607)';
+      p += asSize;
+    }
+  }
+  return null;
+}
+
+/** True when the (valid) path b[start, end) has a confederation segment. */
+function hasConfedSegment(b: Uint8Array, start: number, end: number, asSize: 2 | 4): boolean {
+  for (let p = start; p < end; p += 2 + b[p + 1]! * asSize) if (isConfed(b[p]!)) return true;
+  return false;
 }
 
 /** RFC 4271 §9.1.2.2 a) / RFC 6793 §4.2.3: an AS_SET counts as one, confederation segments not at all. */
@@ -358,25 +438,22 @@ function decodeOrigin(st: AttrDecodeState, v: number, len: number): WireError | 
   if (len !== 1) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `ORIGIN length ${len} is not 1`);
   const o = st.buf[v]!;
   if (o > 2) return st.error(TAW, S.INVALID_ORIGIN_ATTRIBUTE, `ORIGIN value ${o} is not defined`);
-  st.attrs.origin = o as OriginCode;
+  st.origin = o;
   st.hasOrigin = true;
   return null;
 }
 
 function decodeAsPathAttr(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.2; 2-octet AS numbers until both sides advertised the capability (RFC 6793 §4.2.1).
-  const segs = decodeAsPath(st.buf, v, v + len, st.ctx.asn4 ? 4 : 2);
-  if (typeof segs === 'string') return st.error(TAW, S.MALFORMED_AS_PATH, segs, false);
+  const bad = checkAsPath(st.buf, v, v + len, st.ctx.asn4 ? 4 : 2);
+  if (bad !== null) return st.error(TAW, S.MALFORMED_AS_PATH, bad, false);
   // RFC 5065 §5.3: confederation segments from a neighbour outside our confederation (tsbgp is in none, so any
   // external peer) make the AS_PATH malformed, which RFC 7606 §7.2 handles as treat-as-withdraw.
-  if (st.ctx.ebgp) {
-    for (const seg of segs) {
-      if (seg.type === AsPathSegmentType.AS_CONFED_SEQUENCE || seg.type === AsPathSegmentType.AS_CONFED_SET) {
-        return st.error(TAW, S.MALFORMED_AS_PATH, 'AS_PATH confederation segment from an external peer', false);
-      }
-    }
+  if (st.ctx.ebgp && hasConfedSegment(st.buf, v, v + len, st.ctx.asn4 ? 4 : 2)) {
+    return st.error(TAW, S.MALFORMED_AS_PATH, 'AS_PATH confederation segment from an external peer', false);
   }
-  st.attrs.asPath = segs;
+  st.asPathStart = v;
+  st.asPathEnd = v + len;
   st.hasAsPath = true;
   return null;
 }
@@ -384,21 +461,23 @@ function decodeAsPathAttr(st: AttrDecodeState, v: number, len: number): WireErro
 function decodeMed(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.4
   if (len !== 4) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `MULTI_EXIT_DISC length ${len} is not 4`);
-  st.attrs.med = u32(st.buf, v);
+  st.med = u32(st.buf, v);
+  st.hasMed = true;
   return null;
 }
 
 function decodeLocalPref(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.5 (from an internal peer; from an external one see AttrDesc.internalOnly)
   if (len !== 4) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `LOCAL_PREF length ${len} is not 4`);
-  st.attrs.localPref = u32(st.buf, v);
+  st.localPref = u32(st.buf, v);
+  st.hasLocalPref = true;
   return null;
 }
 
 function decodeAtomicAggregate(st: AttrDecodeState, _v: number, len: number): WireError | null {
   // RFC 7606 §7.6
   if (len !== 0) return st.error(DISCARD, S.ATTRIBUTE_LENGTH_ERROR, `ATOMIC_AGGREGATE length ${len} is not 0`);
-  st.attrs.atomicAggregate = true;
+  st.atomicAggregate = true;
   return null;
 }
 
@@ -410,7 +489,8 @@ function decodeAggregator(st: AttrDecodeState, v: number, len: number): WireErro
   }
   const asn = asSize === 4 ? u32(st.buf, v) : u16(st.buf, v);
   if (asn === 0) return st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, 'AGGREGATOR carries AS 0 (RFC 7607)');
-  st.attrs.aggregator = { asn, address: formatIPv4(st.buf, v + asSize) };
+  st.aggregatorAsn = asn;
+  st.aggregatorAddress = v + asSize;
   return null;
 }
 
@@ -419,16 +499,15 @@ function decodeCommunities(st: AttrDecodeState, v: number, len: number): WireErr
   if (len === 0 || len % 4 !== 0) {
     return st.error(TAW, S.OPTIONAL_ATTRIBUTE_ERROR, `COMMUNITIES length ${len} is not a positive multiple of 4`);
   }
-  const out: number[] = new Array(len >> 2);
-  for (let i = 0; i < out.length; i++) out[i] = u32(st.buf, v + i * 4);
-  st.attrs.communities = out;
+  st.communitiesStart = v;
+  st.communitiesLen = len;
   return null;
 }
 
 function decodeOriginatorId(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 7606 §7.9
   if (len !== 4) return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `ORIGINATOR_ID length ${len} is not 4`);
-  st.attrs.originatorId = formatIPv4(st.buf, v);
+  st.originatorId = v;
   return null;
 }
 
@@ -437,9 +516,8 @@ function decodeClusterList(st: AttrDecodeState, v: number, len: number): WireErr
   if (len === 0 || len % 4 !== 0) {
     return st.error(TAW, S.ATTRIBUTE_LENGTH_ERROR, `CLUSTER_LIST length ${len} is not a positive multiple of 4`);
   }
-  const out: string[] = new Array(len >> 2);
-  for (let i = 0; i < out.length; i++) out[i] = formatIPv4(st.buf, v + i * 4);
-  st.attrs.clusterList = out;
+  st.clusterListStart = v;
+  st.clusterListLen = len;
   return null;
 }
 
@@ -475,10 +553,10 @@ function decodeMpReach(st: AttrDecodeState, v: number, len: number): WireError |
       `MP_REACH_NLRI next hop length ${nhLen} is invalid for ${family}`,
     );
   }
-  const prefixes: PrefixKey[] = [];
-  const pathIds = st.ctx.addPathRx.has(family) ? ([] as number[]) : null;
-  const bad = decodeNlri(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, prefixes, pathIds);
+  const bad = decodeNlriExact(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, st.ctx.addPathRx.has(family));
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${bad}`);
+  const prefixes = exactPrefixes;
+  const pathIds = exactPathIds;
   st.mpReachEntries += prefixes.length;
   const nh = v + 4;
   cacheNextHop(b, nh, nhLen);
@@ -518,10 +596,10 @@ function decodeMpUnreach(st: AttrDecodeState, v: number, len: number): WireError
   const b = st.buf;
   const family = familyOf(u16(b, v), b[v + 2]!);
   if (family === null) return null;
-  const prefixes: PrefixKey[] = [];
-  const pathIds = st.ctx.addPathRx.has(family) ? ([] as number[]) : null;
-  const bad = decodeNlri(b, v + 3, v + len, family === 'ipv4-unicast' ? 32 : 128, prefixes, pathIds);
+  const bad = decodeNlriExact(b, v + 3, v + len, family === 'ipv4-unicast' ? 32 : 128, st.ctx.addPathRx.has(family));
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_UNREACH_NLRI: ${bad}`);
+  const prefixes = exactPrefixes;
+  const pathIds = exactPathIds;
   st.mpUnreachFamily = family;
   st.mpUnreachEmpty = prefixes.length === 0;
   st.mpUnreach = { family, prefixes, pathIds };
@@ -537,27 +615,23 @@ function decodeExtCommunities(st: AttrDecodeState, v: number, len: number): Wire
       `EXTENDED_COMMUNITIES length ${len} is not a positive multiple of 8`,
     );
   }
-  // One copy of the whole attribute; each community is a view into that copy, not into the message.
-  const copy = st.buf.slice(v, v + len);
-  const out: ExtCommunity[] = new Array(len >> 3);
-  for (let i = 0; i < out.length; i++) out[i] = copy.subarray(i * 8, i * 8 + 8);
-  st.attrs.extCommunities = out;
+  st.extCommunitiesStart = v;
+  st.extCommunitiesLen = len;
   return null;
 }
 
 function decodeAs4Path(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 6793 §6: between two 4-octet speakers AS4_PATH must not appear and is discarded.
   if (st.ctx.asn4) return null;
-  const segs = decodeAsPath(st.buf, v, v + len, 4);
+  const bad = checkAsPath(st.buf, v, v + len, 4);
   // RFC 6793 §6 / RFC 7606: a malformed AS4_PATH is discarded, the UPDATE goes on.
-  if (typeof segs === 'string') return st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, `AS4_PATH: ${segs}`);
-  if (segs.some((s) => isConfed(s.type))) {
-    // RFC 6793 §3: confederation segments in AS4_PATH are dropped (and logged); the rest is used.
+  if (bad !== null) return st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, `AS4_PATH: ${bad}`);
+  if (hasConfedSegment(st.buf, v, v + len, 4)) {
+    // RFC 6793 §3: confederation segments in AS4_PATH are dropped (and logged); the rest is used (as4PathOf).
     st.add(st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, 'AS4_PATH confederation segments ignored'));
-    st.as4Path = segs.filter((s) => !isConfed(s.type));
-    return null;
   }
-  st.as4Path = segs;
+  st.as4PathStart = v;
+  st.as4PathEnd = v + len;
   return null;
 }
 
@@ -566,7 +640,8 @@ function decodeAs4Aggregator(st: AttrDecodeState, v: number, len: number): WireE
   if (len !== 8) return st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, `AS4_AGGREGATOR length ${len} is not 8`);
   const asn = u32(st.buf, v);
   if (asn === 0) return st.error(DISCARD, S.OPTIONAL_ATTRIBUTE_ERROR, 'AS4_AGGREGATOR carries AS 0 (RFC 7607)');
-  st.as4Aggregator = { asn, address: formatIPv4(st.buf, v + 4) };
+  st.as4AggregatorAsn = asn;
+  st.as4AggregatorAddress = v + 4;
   return null;
 }
 
@@ -579,19 +654,16 @@ function decodeLargeCommunities(st: AttrDecodeState, v: number, len: number): Wi
       `LARGE_COMMUNITIES length ${len} is not a positive multiple of 12`,
     );
   }
-  const out: [number, number, number][] = new Array(len / 12);
-  for (let i = 0; i < out.length; i++) {
-    const o = v + i * 12;
-    out[i] = [u32(st.buf, o), u32(st.buf, o + 4), u32(st.buf, o + 8)];
-  }
-  st.attrs.largeCommunities = out;
+  st.largeCommunitiesStart = v;
+  st.largeCommunitiesLen = len;
   return null;
 }
 
 function decodeOtc(st: AttrDecodeState, v: number, len: number): WireError | null {
   // RFC 9234 §5
   if (len !== 4) return st.error(DISCARD, S.ATTRIBUTE_LENGTH_ERROR, `OTC length ${len} is not 4`);
-  st.attrs.otc = u32(st.buf, v);
+  st.otc = u32(st.buf, v);
+  st.hasOtc = true;
   return null;
 }
 
@@ -875,9 +947,12 @@ export function decodeAttributeBlock(st: AttrDecodeState, start: number, end: nu
       // RFC 4271 §5: unrecognized optional transitive attributes are passed on with Partial set;
       // unrecognized optional non-transitive ones are quietly ignored.
       if (flags & TRANSITIVE) {
-        const u: UnknownAttribute = { flags: (flags & (OPTIONAL | TRANSITIVE)) | PARTIAL, code, value: b.slice(v, p) };
-        if (st.attrs.unknown) st.attrs.unknown.push(u);
-        else st.attrs.unknown = [u];
+        const u = st.unknown;
+        const at = 4 * st.unknownCount++;
+        u[at] = (flags & (OPTIONAL | TRANSITIVE)) | PARTIAL;
+        u[at + 1] = code;
+        u[at + 2] = v;
+        u[at + 3] = len;
       }
       continue;
     }
@@ -966,21 +1041,27 @@ export function finishAttributes(st: AttrDecodeState, announces: boolean): void 
     if (seenGen[AttrType.ORIGIN] !== generation) st.add(missing(AttrType.ORIGIN));
     if (seenGen[AttrType.AS_PATH] !== generation) st.add(missing(AttrType.AS_PATH));
   }
-  if (!st.ctx.asn4) mergeAs4(st);
-}
-
-function mergeAs4(st: AttrDecodeState): void {
-  const a = st.attrs;
-  let as4Path = st.as4Path;
-  if (st.as4Aggregator) {
-    if (a.aggregator && a.aggregator.asn !== AS_TRANS) {
+  if (!st.ctx.asn4 && st.as4AggregatorAddress >= 0 && st.aggregatorAddress >= 0) {
+    if (st.aggregatorAsn !== AS_TRANS) {
       // RFC 6793 §4.2.3: aggregated by a 2-octet speaker after the AS4_* were made; both are stale.
-      as4Path = null;
-    } else if (a.aggregator) {
-      a.aggregator = st.as4Aggregator;
+      st.as4PathStart = st.as4PathEnd = -1;
+    } else {
+      st.aggregatorAsn = st.as4AggregatorAsn;
+      st.aggregatorAddress = st.as4AggregatorAddress;
     }
   }
-  if (as4Path && st.hasAsPath) a.asPath = mergeAs4Path(a.asPath, as4Path);
+}
+
+/**
+ * The AS path of a 2-octet session with its AS4_PATH merged in (RFC 6793 §4.2.3), as segments; null when there is
+ * no AS4_PATH to merge (then the AS_PATH bytes are the path). finishAttributes has run.
+ */
+export function mergedAsPath(st: AttrDecodeState): AsPathSegment[] | null {
+  if (st.ctx.asn4 || st.as4PathStart < 0 || st.asPathStart < 0) return null;
+  const path = decodeAsPath(st.buf, st.asPathStart, st.asPathEnd, 2) as AsPathSegment[];
+  let as4 = decodeAsPath(st.buf, st.as4PathStart, st.as4PathEnd, 4) as AsPathSegment[];
+  if (as4.some((s) => isConfed(s.type))) as4 = as4.filter((s) => !isConfed(s.type));
+  return mergeAs4Path(path, as4);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { decodeOpen } from './open.ts';
 import { decodeRouteRefresh } from './route-refresh.ts';
 import type { BgpMessage, CodecContext, KeepaliveMessage } from './types.ts';
 
-import { decodeUpdate } from './update.ts';
+import { decodeUpdateAt } from './update.ts';
 
 /** RFC 4271 §4.2: 19-byte header + version, AS, hold time, identifier, optional parameters length. */
 const MIN_OPEN = 29;
@@ -48,7 +48,7 @@ export function decodeMessage(msg: Uint8Array, ctx: CodecContext): BgpMessage {
       return decodeOpen(msg);
     case MessageType.UPDATE:
       if (length < MIN_UPDATE) tooShortOrLong('UPDATE', length);
-      return decodeUpdate(msg.subarray(HEADER_LENGTH), ctx);
+      return decodeUpdateAt(msg, HEADER_LENGTH, ctx);
     case MessageType.NOTIFICATION:
       if (length < MIN_NOTIFICATION) tooShortOrLong('NOTIFICATION', length);
       return decodeNotification(msg);

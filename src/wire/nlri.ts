@@ -40,6 +40,48 @@ export function decodeNlri(
   return null;
 }
 
+// Scratch of decodeNlriExact: decoding is synchronous, so one pair serves every call.
+const keyScratch: PrefixKey[] = [];
+const idScratch: number[] = [];
+
+/** The arrays the last successful decodeNlriExact made (new arrays, owned by the caller). */
+export let exactPrefixes: PrefixKey[] = [];
+export let exactPathIds: number[] | null = null;
+
+/**
+ * decodeNlri into new arrays of exactly the entry count, left in exactPrefixes / exactPathIds (path ids when
+ * `addPath`). An array grown by push gets room for 17 entries at its first push, and an UPDATE of a full table
+ * carries 2 or 3 prefixes: the pushes go to a reused scratch array, the result is an exact copy of it.
+ */
+export function decodeNlriExact(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxBits: number,
+  addPath: boolean,
+): string | null {
+  const keys = keyScratch;
+  const ids = idScratch;
+  let n = 0;
+  let p = start;
+  while (p < end) {
+    if (addPath) {
+      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
+      ids[n] = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+      p += 4;
+    }
+    const bits = buf[p]!;
+    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
+    const len = (bits + 7) >> 3;
+    if (p + 1 + len > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
+    keys[n++] = readPrefixKey(buf, p + 1, bits);
+    p += 1 + len;
+  }
+  exactPrefixes = keys.slice(0, n);
+  exactPathIds = addPath ? ids.slice(0, n) : null;
+  return null;
+}
+
 /** Bytes that `count` entries starting at `from` take on the wire (path ids included when `addPath`). */
 export function nlriSize(prefixes: readonly PrefixKey[], from: number, count: number, addPath: boolean): number {
   let size = addPath ? 4 * count : 0;

@@ -14,6 +14,7 @@
 // an IPv6 next hop) in MP_REACH_NLRI / MP_UNREACH_NLRI, placed first in the attribute block (RFC 7606 §5.1).
 
 import { parseIPv4, parseIPv6 } from './addr.ts';
+import { keyEnd, keyLpAt, keyLpEnd, keySlab, keyStart, readAttrKey, writeAttrKey } from './attr-key.ts';
 import {
   AttrDecodeState,
   checkNextHop,
@@ -34,13 +35,24 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
-import { decodeNlri, type NlriSlots, nlriFit, nlriSize, nlriSlotsFit, writeNlri, writeNlriSlots } from './nlri.ts';
+import {
+  decodeNlriExact,
+  exactPathIds,
+  exactPrefixes,
+  type NlriSlots,
+  nlriFit,
+  nlriSize,
+  nlriSlotsFit,
+  writeNlri,
+  writeNlriSlots,
+} from './nlri.ts';
 import type { PrefixKey } from './prefix.ts';
 import {
   type AnnouncedBlock,
   type CodecContext,
   defaultCodecContext,
   type NlriBlock,
+  type PathAttributes,
   type RouteBatch,
   type UpdateMessage,
 } from './types.ts';
@@ -62,6 +74,98 @@ function updateError(message: string, subcode: number): WireError {
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
 
+/**
+ * The UpdateMessage decodeUpdate returns. `attributes` is made from the attribute key when first read (and kept):
+ * the RIB interns the key bytes and never asks for the object. The key (src/rib/intern.ts attributesKey's format,
+ * written by attr-key.ts) is attrKeyBuf[attrKeyStart, attrKeyEnd), LOCAL_PREF in it at [attrKeyLpAt,
+ * attrKeyLpEnd); attrKeyBuf is null when there are no attributes, or once `attributes` was assigned.
+ * Copy one with withNlri (a spread would lose `attributes`, which lives on the prototype).
+ */
+export class DecodedUpdate implements UpdateMessage {
+  readonly type = 'update' as const;
+  withdrawn: NlriBlock[];
+  announced: AnnouncedBlock[];
+  treatAsWithdraw: boolean;
+  errors: WireError[];
+  // `declare`: no own property unless set, as the object literal decodeUpdate returned before had it.
+  declare endOfRib?: Family;
+  attrKeyBuf: Uint8Array | null;
+  attrKeyStart: number;
+  attrKeyEnd: number;
+  /** attrKeyLpAt * 8 + the LOCAL_PREF length (0–6): one field instead of two, per message. */
+  private attrKeyLp: number;
+  #attrs: PathAttributes | null | undefined = undefined;
+
+  constructor(
+    withdrawn: NlriBlock[],
+    announced: AnnouncedBlock[],
+    treatAsWithdraw: boolean,
+    errors: WireError[],
+    keyBuf: Uint8Array | null,
+  ) {
+    this.withdrawn = withdrawn;
+    this.announced = announced;
+    this.treatAsWithdraw = treatAsWithdraw;
+    this.errors = errors;
+    this.attrKeyBuf = keyBuf;
+    this.attrKeyStart = keyBuf === null ? 0 : keyStart;
+    this.attrKeyEnd = keyBuf === null ? 0 : keyEnd;
+    this.attrKeyLp = keyBuf === null ? 0 : keyLpAt * 8 + (keyLpEnd - keyLpAt);
+  }
+
+  get attrKeyLpAt(): number {
+    return Math.floor(this.attrKeyLp / 8);
+  }
+
+  get attrKeyLpEnd(): number {
+    return Math.floor(this.attrKeyLp / 8) + (this.attrKeyLp & 7);
+  }
+
+  get attributes(): PathAttributes | null {
+    if (this.#attrs === undefined) {
+      const kb = this.attrKeyBuf;
+      this.#attrs = kb === null ? null : readAttrKey(kb, this.attrKeyStart, this.attrKeyEnd);
+    }
+    return this.#attrs;
+  }
+
+  set attributes(a: PathAttributes | null) {
+    this.#attrs = a;
+    this.attrKeyBuf = null;
+  }
+
+  /** What JSON.stringify gave for the object literal decodeUpdate returned before (no key fields, no slab). */
+  toJSON(): object {
+    const o: Record<string, unknown> = {
+      type: this.type,
+      withdrawn: this.withdrawn,
+      announced: this.announced,
+      attributes: this.attributes,
+      treatAsWithdraw: this.treatAsWithdraw,
+      errors: this.errors,
+    };
+    if (this.endOfRib !== undefined) o.endOfRib = this.endOfRib;
+    return o;
+  }
+
+  /** A copy with other NLRI blocks (attributes, key, errors shared). */
+  withNlri(withdrawn: NlriBlock[], announced: AnnouncedBlock[]): DecodedUpdate {
+    const c = new DecodedUpdate(withdrawn, announced, this.treatAsWithdraw, this.errors, null);
+    c.attrKeyBuf = this.attrKeyBuf;
+    c.attrKeyStart = this.attrKeyStart;
+    c.attrKeyEnd = this.attrKeyEnd;
+    c.attrKeyLp = this.attrKeyLp;
+    c.#attrs = this.#attrs;
+    if (this.endOfRib !== undefined) c.endOfRib = this.endOfRib;
+    return c;
+  }
+}
+
+/** `msg` with other NLRI blocks: everything else (attributes included) as in `msg`. */
+export function withNlri(msg: UpdateMessage, withdrawn: NlriBlock[], announced: AnnouncedBlock[]): UpdateMessage {
+  return msg instanceof DecodedUpdate ? msg.withNlri(withdrawn, announced) : { ...msg, withdrawn, announced };
+}
+
 /** Reused by every decodeUpdate call (decoding is synchronous; see AttrDecodeState.begin). */
 const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext());
 
@@ -74,17 +178,26 @@ const decodeState = new AttrDecodeState(new Uint8Array(0), defaultCodecContext()
  * non-null exactly when the mandatory attributes were present and nothing called for treat-as-withdraw.
  */
 export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage {
-  const len = body.length;
+  return decodeUpdateAt(body, 0, ctx);
+}
+
+/**
+ * decodeUpdate of the body that starts at `base` in `body` and runs to its end (decodeMessage passes the whole
+ * message and 19: no view of the body per message).
+ */
+export function decodeUpdateAt(body: Uint8Array, base: number, ctx: CodecContext): UpdateMessage {
+  const end = body.length;
+  const len = end - base;
   if (len < 4) throw updateError(`UPDATE body of ${len} bytes is too short`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
-  const wlen = (body[0]! << 8) | body[1]!;
+  const wlen = (body[base]! << 8) | body[base + 1]!;
   // RFC 7606 §3 (b): lengths that overrun the message are Malformed Attribute List.
   if (4 + wlen > len) {
     throw updateError(`Withdrawn Routes Length ${wlen} overruns the message`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
   }
-  const alen = (body[2 + wlen]! << 8) | body[3 + wlen]!;
-  const aStart = 4 + wlen;
+  const alen = (body[base + 2 + wlen]! << 8) | body[base + 3 + wlen]!;
+  const aStart = base + 4 + wlen;
   const aEnd = aStart + alen;
-  if (aEnd > len) {
+  if (aEnd > end) {
     throw updateError(
       `Total Path Attribute Length ${alen} overruns the message`,
       UpdateSubcode.MALFORMED_ATTRIBUTE_LIST,
@@ -96,11 +209,9 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 
   // RFC 7606 §3 (i): Withdrawn Routes are checked like the NLRI field.
   if (wlen > 0) {
-    const prefixes: PrefixKey[] = [];
-    const pathIds = v4AddPath ? ([] as number[]) : null;
-    const bad = decodeNlri(body, 2, 2 + wlen, 32, prefixes, pathIds);
+    const bad = decodeNlriExact(body, base + 2, base + 2 + wlen, 32, v4AddPath);
     if (bad !== null) throw updateError(`Withdrawn Routes: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
-    withdrawn.push({ family: 'ipv4-unicast', prefixes, pathIds });
+    withdrawn.push({ family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds });
   }
 
   const st = decodeState;
@@ -109,12 +220,12 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 
   // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
   let nlri: AnnouncedBlock | null = null;
-  if (aEnd < len) {
-    const prefixes: PrefixKey[] = [];
-    const pathIds = v4AddPath ? ([] as number[]) : null;
-    const bad = decodeNlri(body, aEnd, len, 32, prefixes, pathIds);
+  if (aEnd < end) {
+    const bad = decodeNlriExact(body, aEnd, end, 32, v4AddPath);
     if (bad !== null) throw updateError(`NLRI: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
-    if (prefixes.length > 0) nlri = { family: 'ipv4-unicast', prefixes, pathIds, nextHop: '' };
+    if (exactPrefixes.length > 0) {
+      nlri = { family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds, nextHop: '' };
+    }
   }
 
   const announces = nlri !== null || st.mpReachEntries > 0;
@@ -152,18 +263,16 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
     );
   }
 
-  const msg: UpdateMessage = {
-    type: 'update',
-    withdrawn,
-    announced,
-    attributes: !treatAsWithdraw && st.hasOrigin && st.hasAsPath ? st.attrs : null,
-    treatAsWithdraw,
-    errors: st.errors,
-  };
+  let keyBuf: Uint8Array | null = null;
+  if (!treatAsWithdraw && st.hasOrigin && st.hasAsPath) {
+    writeAttrKey(st);
+    keyBuf = keySlab;
+  }
+  const msg = new DecodedUpdate(withdrawn, announced, treatAsWithdraw, st.errors, keyBuf);
   // RFC 4724 §2: End-of-RIB is an UPDATE with nothing in it (IPv4 unicast), or one whose only content is an
   // empty MP_UNREACH_NLRI (other families).
   if (len === 4) msg.endOfRib = 'ipv4-unicast';
-  else if (wlen === 0 && aEnd === len && st.count === 1 && st.mpUnreachEmpty && st.mpUnreachFamily !== null) {
+  else if (wlen === 0 && aEnd === end && st.count === 1 && st.mpUnreachEmpty && st.mpUnreachFamily !== null) {
     msg.endOfRib = st.mpUnreachFamily;
   }
   return msg;
