@@ -32,8 +32,8 @@ export class PrefixTable<E> {
   private readonly stride: number;
   /** Slot → the key's characters (see the module comment); a free slot has FREE as its length byte. */
   private keyBytes: Buffer;
-  /** Slot → Loc-RIB entry (undefined: no path for the prefix). */
-  entries: (E | undefined)[] = [];
+  /** Slot → Loc-RIB entry (undefined: no path for the prefix); as long as the slot arrays (see growSlots). */
+  entries: (E | undefined)[] = new Array(INITIAL_SLOTS).fill(undefined);
   /** Slot → number of holds (see the module comment). */
   private holds: Int32Array = new Int32Array(INITIAL_SLOTS);
   /** The open-addressing index: bucket i is [2i] slot + 1 (0: empty) and [2i + 1] that slot's hash. */
@@ -141,7 +141,6 @@ export class PrefixTable<E> {
     } else {
       s = this.high++;
       if (s >= this.holds.length) this.growSlots();
-      this.entries.push(undefined);
     }
     const o = s * this.stride;
     for (let j = 0; j < key.length; j++) this.keyBytes[o + j] = key.charCodeAt(j);
@@ -238,6 +237,11 @@ export class PrefixTable<E> {
   private growSlots(): void {
     const n = this.holds.length * 2;
     this.holds = grown(this.holds);
+    // One new array of twice the length: grown by push, a million entries would be copied some forty times.
+    const old = this.entries;
+    const entries: (E | undefined)[] = new Array(n).fill(undefined);
+    for (let i = 0; i < old.length; i++) entries[i] = old[i];
+    this.entries = entries;
     const kb = Buffer.alloc(n * this.stride, FREE);
     this.keyBytes.copy(kb);
     this.keyBytes = kb;

@@ -194,11 +194,12 @@ class OutState {
   adj: (RouteSource | undefined)[] = [];
   /** Number of defined entries of `adj`. */
   adjSize = 0;
-  /** Slots whose best path changed since they were last looked at: a bitmap, and the same slots in FIFO order
-   * from dirtyHead (each holds its slot until it is taken). */
+  /** Slots whose best path changed since they were last looked at: a bitmap, and the same slots in FIFO order in
+   * a ring (dirtySize of them from dirtyHead; each holds its slot until it is taken). The ring only grows: it is
+   * filled and emptied once per pull, and an array made anew each time would be garbage as often. */
   dirtyBits = new Int32Array(0);
-  dirtyQueue: number[] = [];
-  dirtyHead = 0;
+  private ring = new Int32Array(1024);
+  private dirtyHead = 0;
   dirtySize = 0;
   /** Initial dump: the next Loc-RIB slot to look at, or -1. */
   dump = -1;
@@ -233,23 +234,36 @@ class OutState {
     const bit = 1 << (s & 31);
     if ((this.dirtyBits[w]! & bit) !== 0) return false;
     this.dirtyBits[w]! |= bit;
-    this.dirtyQueue.push(s);
+    let ring = this.ring;
+    if (this.dirtySize === ring.length) {
+      // Full: unroll into one twice as long, oldest first.
+      const next = new Int32Array(ring.length * 2);
+      next.set(ring.subarray(this.dirtyHead));
+      next.set(ring.subarray(0, this.dirtyHead), ring.length - this.dirtyHead);
+      this.ring = ring = next;
+      this.dirtyHead = 0;
+    }
+    ring[(this.dirtyHead + this.dirtySize) & (ring.length - 1)] = s;
     this.dirtySize++;
     return true;
+  }
+
+  /** The queued slots, oldest first. */
+  queued(): number[] {
+    const out: number[] = new Array(this.dirtySize);
+    const mask = this.ring.length - 1;
+    for (let i = 0; i < this.dirtySize; i++) out[i] = this.ring[(this.dirtyHead + i) & mask]!;
+    return out;
   }
 
   /** The oldest queued slot, unmarked (the caller drops its hold), or -1. */
   take(): number {
     if (this.dirtySize === 0) return -1;
-    const s = this.dirtyQueue[this.dirtyHead++]!;
+    const ring = this.ring;
+    const s = ring[this.dirtyHead]!;
+    this.dirtyHead = (this.dirtyHead + 1) & (ring.length - 1);
+    this.dirtySize--;
     this.dirtyBits[s >>> 5]! &= ~(1 << (s & 31));
-    if (--this.dirtySize === 0) {
-      this.dirtyQueue = [];
-      this.dirtyHead = 0;
-    } else if (this.dirtyHead >= 65536 && this.dirtyHead * 2 >= this.dirtyQueue.length) {
-      this.dirtyQueue = this.dirtyQueue.slice(this.dirtyHead);
-      this.dirtyHead = 0;
-    }
     return s;
   }
 }
@@ -1413,10 +1427,7 @@ export class Rib {
         }
         st.adj = adj;
         st.adjSize = gs.adjSize;
-        for (let i = gs.dirtyHead; i < gs.dirtyQueue.length; i++) {
-          const s = gs.dirtyQueue[i]!;
-          if (st.mark(s)) table.hold(s);
-        }
+        for (const s of gs.queued()) if (st.mark(s)) table.hold(s);
         peer.out[f] = st;
       }
       g.trim();
