@@ -30,7 +30,7 @@ import {
   afiSafiOf,
   type BgpMessage,
   type CodecContext,
-  decodeMessage,
+  decodeMessageAt,
   defaultCodecContext,
   describeNotification,
   encodeKeepalive,
@@ -717,21 +717,22 @@ export class Peer implements PeerLike {
   private readMessages(c: Conn): boolean {
     for (let n = 0; n < INPUT_STEP; n++) {
       if (c.closing) return false;
-      let raw: Uint8Array | null;
+      const f = c.framer;
+      let length: number;
       try {
-        raw = c.framer.next();
+        length = f.nextAt();
       } catch (err) {
         this.decodeFailed(c, err);
         return false;
       }
-      if (!raw) {
+      if (length < 0) {
         if (c.inputPaused) {
           c.inputPaused = false;
           c.socket.resume();
         }
         return false;
       }
-      this.onMessage(c, raw);
+      this.onMessage(c, f.buf, f.start, length);
     }
     if (c.inputPaused && c.framer.buffered <= INPUT_BUFFER_LIMIT / 2) {
       c.inputPaused = false;
@@ -740,13 +741,14 @@ export class Peer implements PeerLike {
     return true;
   }
 
-  private onMessage(c: Conn, raw: Uint8Array): void {
-    const type = raw[18]!;
+  /** The message at buf[start, start + length) (where the framer found it: not copied, no view made). */
+  private onMessage(c: Conn, buf: Uint8Array, start: number, length: number): void {
+    const type = buf[start + 18]!;
     const name = messageTypeName(type);
     this.stats.messagesIn[name] = (this.stats.messagesIn[name] ?? 0) + 1;
     let m: BgpMessage;
     try {
-      m = decodeMessage(raw, c.ctx);
+      m = decodeMessageAt(buf, start, length, c.ctx);
     } catch (err) {
       this.decodeFailed(c, err);
       return;

@@ -13,7 +13,7 @@ export { decodeCapabilities, encodeCapability } from './capabilities.ts';
 export * from './constants.ts';
 export * from './errors.ts';
 export { Framer } from './framer.ts';
-export { decodeMessage, encodeKeepalive, messageTypeName } from './message.ts';
+export { decodeMessage, decodeMessageAt, encodeKeepalive, messageTypeName } from './message.ts';
 export { describeNotification, encodeNotification, encodeShutdownNotification } from './notification.ts';
 export { encodeOpen } from './open.ts';
 export * from './prefix.ts';

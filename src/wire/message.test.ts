@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { WireError } from './errors.ts';
 import { Framer } from './framer.ts';
-import { decodeMessage, encodeKeepalive, messageTypeName } from './message.ts';
+import { decodeMessage, decodeMessageAt, encodeKeepalive, messageTypeName } from './message.ts';
 import { encodeNotification, encodeShutdownNotification } from './notification.ts';
 import { encodeOpen } from './open.ts';
 import { formatPrefix } from './prefix.ts';
@@ -337,4 +337,33 @@ describe('malformed-message corpus (test/fixtures/malformed-messages.json)', () 
       if (e.code !== -1) check(e);
     });
   }
+});
+
+describe('decodeMessageAt (a message where the framer found it)', () => {
+  it('decodes every captured message inside a larger buffer as decodeMessage decodes it alone', () => {
+    for (const s of [bird, frr]) {
+      const c = { ...ctx, asn4: true, families: new Set(['ipv4-unicast', 'ipv6-unicast'] as const) } as typeof ctx;
+      for (const m of s.messages) {
+        const msg = hex(m);
+        const buf = new Uint8Array(msg.length + 40).fill(0xab);
+        buf.set(msg, 17);
+        assert.deepEqual(
+          JSON.parse(JSON.stringify(decodeMessageAt(buf, 17, msg.length, c))),
+          JSON.parse(JSON.stringify(decodeMessage(msg, c))),
+          `${s.name}: ${m.slice(36, 40)}`,
+        );
+      }
+    }
+  });
+
+  it('reports a broken UPDATE in place as decodeMessage does, and never reads past the message', () => {
+    // An UPDATE whose Total Path Attribute Length overruns the message; the bytes after it would satisfy it.
+    const msg = hex(`${MARKER} 0017 02 0000 0010`);
+    const buf = new Uint8Array(64).fill(0);
+    buf.set(msg, 5);
+    const inPlace = wireError(() => decodeMessageAt(buf, 5, msg.length, ctx));
+    const alone = wireError(() => decodeMessage(msg, ctx));
+    assert.equal(inPlace.message, alone.message);
+    assert.equal(inPlace.subcode, alone.subcode);
+  });
 });

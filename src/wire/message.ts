@@ -64,6 +64,21 @@ export function decodeMessage(msg: Uint8Array, ctx: CodecContext): BgpMessage {
   }
 }
 
+/**
+ * decodeMessage of the message at buf[start, start + length) (as the Framer's nextAt() finds it): an UPDATE, nearly
+ * every message of a session, is decoded where it lies; the rest get a view.
+ */
+export function decodeMessageAt(buf: Uint8Array, start: number, length: number, ctx: CodecContext): BgpMessage {
+  if (length >= MIN_UPDATE && buf[start + 18] === MessageType.UPDATE && start + length <= buf.length) {
+    // The Framer checked the header (marker, length field, type) before handing the message out; checked again
+    // here so that the function stands on its own, as decodeMessage does.
+    if (checkHeader(buf, start, ctx.maxMessageSize) === length) {
+      return decodeUpdateAt(buf, start + HEADER_LENGTH, ctx, start + length);
+    }
+  }
+  return decodeMessage(buf.subarray(start, start + length), ctx);
+}
+
 let keepaliveBytes: Uint8Array | null = null;
 
 /** RFC 4271 §4.4: a KEEPALIVE is a bare 19-byte header. Returns a fresh copy each call (callers may hand it off). */

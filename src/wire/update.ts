@@ -182,11 +182,15 @@ export function decodeUpdate(body: Uint8Array, ctx: CodecContext): UpdateMessage
 }
 
 /**
- * decodeUpdate of the body that starts at `base` in `body` and runs to its end (decodeMessage passes the whole
- * message and 19: no view of the body per message).
+ * decodeUpdate of the body at body[base, end) (decodeMessage passes the whole message and 19, the session the
+ * buffer a message was received in: no view of the body per message).
  */
-export function decodeUpdateAt(body: Uint8Array, base: number, ctx: CodecContext): UpdateMessage {
-  const end = body.length;
+export function decodeUpdateAt(
+  body: Uint8Array,
+  base: number,
+  ctx: CodecContext,
+  end: number = body.length,
+): UpdateMessage {
   const len = end - base;
   if (len < 4) throw updateError(`UPDATE body of ${len} bytes is too short`, UpdateSubcode.MALFORMED_ATTRIBUTE_LIST);
   const wlen = (body[base]! << 8) | body[base + 1]!;
