@@ -963,12 +963,31 @@ export class SourceTable {
     pos = 0;
     writeAttributes(attrs, localPref);
     const h = sourceHash(hashBytes(scratch, pos), peer, family);
-    const pf = peerFamilyBits(peer, family);
+    const found = this.lookupScratch(h, peerFamilyBits(peer, family), nextHop, nextHopLinkLocal);
+    if (found !== null) return found;
+    const i = this.stop;
+    const key = scratch.latin1Slice(0, pos);
+    return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
+  }
+
+  /** Where the last lookupScratch stopped: the empty bucket a new source goes to. */
+  private stop = 0;
+
+  /**
+   * The source with key scratch[0, pos), hash h, peer and family bits pf and these next hops, or null (then `stop`
+   * is the empty bucket where it would be). Only the hash array is read until a hash matches (an empty bucket has
+   * hash 0; see sourceHash).
+   */
+  private lookupScratch(
+    h: number,
+    pf: number,
+    nextHop: string,
+    nextHopLinkLocal: string | undefined,
+  ): RouteSource | null {
     const hashes = this.hashes;
     const slots = this.slots;
     const mask = this.mask;
     let i = h & mask;
-    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
     for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
       if (hi === h) {
         const s = slots[i]!;
@@ -983,8 +1002,8 @@ export class SourceTable {
       }
       i = (i + 1) & mask;
     }
-    const key = scratch.latin1Slice(0, pos);
-    return this.add(i, h, key, peer, kind, family, attrs, nextHop, nextHopLinkLocal, localPref);
+    this.stop = i;
+    return null;
   }
 
   /**
@@ -1019,26 +1038,9 @@ export class SourceTable {
     for (let i = lpEnd; i < end; i++) b[p++] = buf[i]!;
     pos = p;
     const h = sourceHash(hashBytes(scratch, pos), peer, family);
-    const pf = peerFamilyBits(peer, family);
-    const hashes = this.hashes;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = h & mask;
-    // Only the hash array is read until a hash matches (an empty bucket has hash 0; see sourceHash).
-    for (let hi = hashes[i]!; hi !== 0; hi = hashes[i]!) {
-      if (hi === h) {
-        const s = slots[i]!;
-        if (
-          (s.bits & PEER_FAMILY_MASK) === pf &&
-          s.nextHop === nextHop &&
-          s.nextHopLinkLocal === nextHopLinkLocal &&
-          scratchEquals(s.key)
-        ) {
-          return s;
-        }
-      }
-      i = (i + 1) & mask;
-    }
+    const found = this.lookupScratch(h, peerFamilyBits(peer, family), nextHop, nextHopLinkLocal);
+    if (found !== null) return found;
+    const i = this.stop;
     const key = scratch.latin1Slice(0, pos);
     keyFacts(scratch, pos);
     return this.add(i, h, key, peer, kind, family, null, nextHop, nextHopLinkLocal, localPref);

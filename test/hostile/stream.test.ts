@@ -668,7 +668,11 @@ describe('hostile: byte streams and connections', () => {
     );
     const c = await connect(STORM);
     await c.establish({ asn: 65003, routerId: '10.90.2.23' });
-    assert.equal((await neighbor(hd, STORM)).state, 'established');
+    // establish() returns on the daemon's KEEPALIVE, which it sends on our OPEN: ours may still be in its input.
+    await poll(
+      async () => ((await neighbor(hd, STORM)).state === 'established' ? true : undefined),
+      'STORM Established after our KEEPALIVE',
+    );
 
     // While Established, 30 more connections from the same address are refused as collisions (RFC 4271 §6.8).
     const extra = await Promise.all(Array.from({ length: 30 }, () => connect(STORM)));
