@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Rib } from '../../src/rib/rib.ts';
-import { type CodecContext, decodeMessage, defaultCodecContext } from '../../src/wire/index.ts';
+import { blockSize, type CodecContext, decodeMessage, defaultCodecContext } from '../../src/wire/index.ts';
 import { CACHE_DIR } from '../table.ts';
 
 const alloc = process.argv.includes('--alloc');
@@ -73,7 +73,7 @@ for (let off = 0, n = 0; off < stream.length; n++) {
   const m = decodeMessage(stream.subarray(off, off + len), ctx);
   off += len;
   if (m.type !== 'update') continue;
-  for (const b of m.announced) prefixes += b.prefixes.length;
+  for (const b of m.announced) prefixes += blockSize(b);
   rib.applyUpdate('198.51.100.11', m);
   if ((n & 63) === 63) {
     for (const x of rib.pull('198.51.100.31', 64 * 1024)) {

@@ -127,14 +127,52 @@ export class PrefixTable<E> {
       throw new Error(`prefix key of ${key.length} bytes does not fit a table of ${this.stride}-byte keys`);
     }
     const h = hashString(key);
-    let buckets = this.buckets;
-    let mask = this.mask;
+    const buckets = this.buckets;
+    const mask = this.mask;
     let i = h & mask;
     for (; ; i = (i + 1) & mask) {
       const b = buckets[2 * i]!;
       if (b === 0) break;
       if (buckets[2 * i + 1] === h && this.holdsKey(b - 1, key)) return b - 1;
     }
+    const s = this.take(i, h);
+    const o = s * this.stride;
+    for (let j = 0; j < key.length; j++) this.keyBytes[o + j] = key.charCodeAt(j);
+    return s;
+  }
+
+  /**
+   * slot() of the key whose bytes are buf[at, at + n) (a canonical key as the wire carries it: its length byte,
+   * then the prefix's significant bytes with the host bits cleared), without making the key's string.
+   */
+  slotAt(buf: Uint8Array, at: number, n: number): number {
+    if (n > this.stride || n === 0 || buf[at]! >= FREE) {
+      throw new Error(`prefix key of ${n} bytes does not fit a table of ${this.stride}-byte keys`);
+    }
+    const h = hashRange(buf, at, n);
+    const buckets = this.buckets;
+    const mask = this.mask;
+    const kb = this.keyBytes;
+    const stride = this.stride;
+    let i = h & mask;
+    probe: for (; ; i = (i + 1) & mask) {
+      const b = buckets[2 * i]!;
+      if (b === 0) break;
+      if (buckets[2 * i + 1] !== h) continue;
+      const o = (b - 1) * stride;
+      // The length byte decides the key's length: equal first bytes mean equal lengths.
+      for (let j = 0; j < n; j++) if (kb[o + j] !== buf[at + j]) continue probe;
+      return b - 1;
+    }
+    const s = this.take(i, h);
+    const o = s * stride;
+    for (let j = 0; j < n; j++) this.keyBytes[o + j] = buf[at + j]!;
+    return s;
+  }
+
+  /** A new slot for a key of hash `h` not in the index, whose probe ended at empty bucket `i`; the caller writes
+   * the key's bytes. */
+  private take(i: number, h: number): number {
     let s: number;
     if (this.free.length > 0) {
       s = this.free.pop()!;
@@ -142,9 +180,9 @@ export class PrefixTable<E> {
       s = this.high++;
       if (s >= this.holds.length) this.growSlots();
     }
-    const o = s * this.stride;
-    for (let j = 0; j < key.length; j++) this.keyBytes[o + j] = key.charCodeAt(j);
     this.holds[s] = 0;
+    let buckets = this.buckets;
+    let mask = this.mask;
     if (++this.used * 2 > mask + 1) {
       this.rehash((mask + 1) * 2);
       buckets = this.buckets;

@@ -42,6 +42,7 @@ import {
   type RouteBatch,
   type SlotBatch,
   type UpdateMessage,
+  WireNlriBlock,
 } from '../wire/index.ts';
 import {
   addressSortKey,
@@ -1002,8 +1003,27 @@ export class Rib {
         b.nextHop,
         b.nextHopLinkLocal,
       );
-      for (let i = 0; i < b.prefixes.length; i++) {
-        this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
+      if (b instanceof WireNlriBlock && !b.decoded) {
+        // The prefixes as the decoder copied them (canonical key bytes, each after its path id with Add-Path):
+        // straight into the prefix table, no string per prefix.
+        const table = this.tables[f]!;
+        const raw = b.raw;
+        const end = b.rawEnd;
+        const addPath = b.addPath;
+        for (let p = b.rawStart; p < end; ) {
+          let id = 0;
+          if (addPath) {
+            id = ((raw[p]! << 24) | (raw[p + 1]! << 16) | (raw[p + 2]! << 8) | raw[p + 3]!) >>> 0;
+            p += 4;
+          }
+          const n = 1 + ((raw[p]! + 7) >> 3);
+          this.announceSlot(peer, f, table.slotAt(raw, p, n), id, src);
+          p += n;
+        }
+      } else {
+        for (let i = 0; i < b.prefixes.length; i++) {
+          this.announcePath(peer, f, b.prefixes[i]!, b.pathIds?.[i] ?? 0, src);
+        }
       }
       this.sources.dropIfUnused(src);
     }
@@ -1071,8 +1091,12 @@ export class Rib {
   }
 
   private announcePath(peer: PeerState, f: number, key: PrefixKey, pathId: number, src: RouteSource): void {
+    this.announceSlot(peer, f, this.tables[f]!.slot(key), pathId, src);
+  }
+
+  /** announcePath of the prefix in slot `s` (taken by slot() or slotAt(), held or not yet). */
+  private announceSlot(peer: PeerState, f: number, s: number, pathId: number, src: RouteSource): void {
     const table = this.tables[f]!;
-    const s = table.slot(key);
     const cur = table.entries[s];
     const path = makePath(src, pathId);
     if (cur === undefined) {

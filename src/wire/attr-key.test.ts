@@ -241,7 +241,8 @@ function sameAsV1(dec: Decoder, body: Uint8Array, ctx: CodecContext): void {
   const m = a.m;
   const old = b.m;
   assert.deepEqual(m.withdrawn, old.withdrawn);
-  assert.deepEqual(m.announced, old.announced);
+  // The new blocks keep their prefixes as bytes until read: compared by content (JSON), which reads them.
+  assert.deepEqual(JSON.parse(JSON.stringify(m.announced)), JSON.parse(JSON.stringify(old.announced)));
   assert.equal(m.treatAsWithdraw, old.treatAsWithdraw);
   assert.deepEqual(m.errors.map(plainError), old.errors.map(plainError));
   assert.equal(m.endOfRib, old.endOfRib);

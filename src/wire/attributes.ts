@@ -28,7 +28,7 @@ import {
   UpdateSubcode,
 } from './constants.ts';
 import { ErrorAction, type ErrorActionName, strongerAction, WireError } from './errors.ts';
-import { decodeNlriExact, exactPathIds, exactPrefixes } from './nlri.ts';
+import { copiedCount, copyNlri, decodeNlriExact, exactPathIds, exactPrefixes, WireNlriBlock } from './nlri.ts';
 import type {
   AnnouncedBlock,
   AsPathSegment,
@@ -553,14 +553,13 @@ function decodeMpReach(st: AttrDecodeState, v: number, len: number): WireError |
       `MP_REACH_NLRI next hop length ${nhLen} is invalid for ${family}`,
     );
   }
-  const bad = decodeNlriExact(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, st.ctx.addPathRx.has(family));
+  const addPath = st.ctx.addPathRx.has(family);
+  const bad = copyNlri(b, nlriStart, end, family === 'ipv4-unicast' ? 32 : 128, addPath);
   if (bad !== null) return st.error(RESET, S.OPTIONAL_ATTRIBUTE_ERROR, `MP_REACH_NLRI: ${bad}`);
-  const prefixes = exactPrefixes;
-  const pathIds = exactPathIds;
-  st.mpReachEntries += prefixes.length;
+  st.mpReachEntries += copiedCount;
   const nh = v + 4;
   cacheNextHop(b, nh, nhLen);
-  const block: AnnouncedBlock = { family, prefixes, pathIds, nextHop: lastNhText };
+  const block: AnnouncedBlock = new WireNlriBlock(family, lastNhText, addPath);
   // RFC 2545 §3: 32 bytes are a global address followed by a link-local one.
   if (nhLen === 32) block.nextHopLinkLocal = lastLlText;
   st.mpReach = block;

@@ -14,6 +14,7 @@ export * from './constants.ts';
 export * from './errors.ts';
 export { Framer } from './framer.ts';
 export { decodeMessage, decodeMessageAt, encodeKeepalive, messageTypeName } from './message.ts';
+export { blockSize, WireNlriBlock } from './nlri.ts';
 export { describeNotification, encodeNotification, encodeShutdownNotification } from './notification.ts';
 export { encodeOpen } from './open.ts';
 export * from './prefix.ts';

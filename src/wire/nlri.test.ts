@@ -2,7 +2,19 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeNlri, nlriFit, nlriSize, writeNlri } from './nlri.ts';
+import fc from 'fast-check';
+import {
+  blockSize,
+  copyNlri,
+  decodeNlri,
+  decodeNlriExact,
+  exactPathIds,
+  exactPrefixes,
+  nlriFit,
+  nlriSize,
+  WireNlriBlock,
+  writeNlri,
+} from './nlri.ts';
 import { formatPrefix, type PrefixKey, parsePrefix } from './prefix.ts';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -56,4 +68,56 @@ test('nlriFit / nlriSize / writeNlri agree', () => {
   const end = writeNlri(buf, 0, keys, [7, 8, 9], 0, 3);
   assert.equal(end, 19);
   assert.equal(Buffer.from(buf).toString('hex'), '00000007180a000000000008080a0000000900');
+});
+
+test('property: copyNlri keeps what decodeNlriExact reads — the same errors, and entries as canonical key bytes', () => {
+  // Random fields: prefix lengths beyond the family's maximum, truncated entries, host bits set, Add-Path or not.
+  const entry = fc.record({
+    id: fc.integer({ min: 0, max: 0xffffffff }),
+    bits: fc.integer({ min: 0, max: 140 }),
+    addr: fc.uint8Array({ minLength: 17, maxLength: 17 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.array(entry, { maxLength: 12 }),
+      fc.boolean(),
+      fc.constantFrom(32, 128),
+      fc.integer({ min: 0, max: 6 }),
+      (entries, addPath, maxBits, cut) => {
+        const parts: number[] = [0xee]; // a byte before the field: offsets must be honoured
+        for (const e of entries) {
+          if (addPath) parts.push(e.id >>> 24, (e.id >>> 16) & 0xff, (e.id >>> 8) & 0xff, e.id & 0xff);
+          parts.push(e.bits, ...e.addr.subarray(0, Math.min(16, (e.bits + 7) >> 3)));
+        }
+        const buf = Uint8Array.from(parts);
+        const end = Math.max(1, buf.length - (entries.length > 0 ? cut : 0));
+        const want = decodeNlriExact(buf, 1, end, maxBits, addPath);
+        const prefixes = exactPrefixes;
+        const pathIds = exactPathIds;
+        const got = copyNlri(buf, 1, end, maxBits, addPath);
+        assert.equal(got, want);
+        if (want !== null) return;
+        const block = new WireNlriBlock(maxBits === 32 ? 'ipv4-unicast' : 'ipv6-unicast', 'nh', addPath);
+        assert.equal(blockSize(block), prefixes.length);
+        // The bytes, walked as the RIB walks them, are each key's characters (host bits cleared) and path id.
+        const raw = block.raw;
+        let p = block.rawStart;
+        for (let i = 0; i < prefixes.length; i++) {
+          if (addPath) {
+            assert.equal(((raw[p]! << 24) | (raw[p + 1]! << 16) | (raw[p + 2]! << 8) | raw[p + 3]!) >>> 0, pathIds![i]);
+            p += 4;
+          }
+          const n = 1 + ((raw[p]! + 7) >> 3);
+          assert.equal(String.fromCharCode(...raw.subarray(p, p + n)), prefixes[i]);
+          p += n;
+        }
+        assert.equal(p, block.rawEnd);
+        // And the prefixes made on demand are those keys.
+        assert.deepEqual(block.prefixes, prefixes);
+        assert.deepEqual(block.pathIds, addPath ? pathIds : null);
+        assert.equal(block.decoded, true);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });

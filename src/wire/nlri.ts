@@ -7,7 +7,9 @@
 // Network Field for the NLRI field, RFC 4760 §7: Optional Attribute Error inside MP_*). No per-prefix object
 // is created besides the key string.
 
+import type { Family } from './constants.ts';
 import { type PrefixKey, readPrefixKey } from './prefix.ts';
+import type { AnnouncedBlock } from './types.ts';
 
 /**
  * Decodes the NLRI entries in buf[start, end) and appends them to `prefixes` (and their path ids to `pathIds`
@@ -80,6 +82,166 @@ export function decodeNlriExact(
   exactPrefixes = keys.slice(0, n);
   exactPathIds = addPath ? ids.slice(0, n) : null;
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Announced NLRI kept as bytes. A full table's UPDATE carries two or three prefixes, and the RIB stores a prefix as
+// the bytes of its key (src/rib/prefix-table.ts): decoding each into a string first, in an array per block, is
+// garbage the RIB never reads. The decoder checks the field as decodeNlriExact does, copies its entries (host bits
+// cleared: canonical keys, in wire order) into a slab, and the block makes its `prefixes` only when asked.
+
+const NLRI_SLAB = 64 * 1024;
+let nlriSlab = new Uint8Array(NLRI_SLAB);
+let nlriPos = 0;
+
+/** What the last successful copyNlri made: a block's raw fields. */
+export let copiedBuf: Uint8Array = nlriSlab;
+export let copiedStart = 0;
+export let copiedEnd = 0;
+export let copiedCount = 0;
+
+/**
+ * Checks the NLRI entries in buf[start, end) as decodeNlriExact does (same errors) and copies them, host bits
+ * cleared, into a slab: the copy is at copiedBuf[copiedStart, copiedEnd), copiedCount entries. Null on success.
+ */
+export function copyNlri(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  maxBits: number,
+  addPath: boolean,
+): string | null {
+  const len = end - start;
+  if (nlriPos + len > nlriSlab.length) {
+    // A slab is never written again once carved: a block kept by its holder stays valid.
+    nlriSlab = new Uint8Array(Math.max(NLRI_SLAB, len));
+    nlriPos = 0;
+  }
+  const out = nlriSlab;
+  let o = nlriPos;
+  let n = 0;
+  let p = start;
+  while (p < end) {
+    if (addPath) {
+      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
+      out[o++] = buf[p]!;
+      out[o++] = buf[p + 1]!;
+      out[o++] = buf[p + 2]!;
+      out[o++] = buf[p + 3]!;
+      p += 4;
+    }
+    const bits = buf[p]!;
+    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
+    const bytes = (bits + 7) >> 3;
+    if (p + 1 + bytes > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
+    out[o++] = bits;
+    for (let i = 1; i < bytes; i++) out[o++] = buf[p + i]!;
+    // RFC 4271 §4.3: trailing bits are irrelevant; the key has them cleared (as readPrefixKey does).
+    if (bytes > 0) out[o++] = buf[p + bytes]! & (0xff << ((8 - (bits & 7)) & 7)) & 0xff;
+    p += 1 + bytes;
+    n++;
+  }
+  copiedBuf = out;
+  copiedStart = nlriPos;
+  copiedEnd = o;
+  copiedCount = n;
+  nlriPos = o;
+  return null;
+}
+
+/**
+ * An announced block whose prefixes are kept as the bytes copyNlri made (raw[rawStart, rawEnd): each entry its
+ * path id when `addPath`, then its canonical key bytes). `prefixes` and `pathIds` are made on first read and kept;
+ * the RIB reads the bytes instead while `decoded` is false. JSON.stringify gives what it gave for the plain block.
+ */
+export class WireNlriBlock implements AnnouncedBlock {
+  family: Family;
+  nextHop: string;
+  // `declare`: no own property unless set, as on the plain block.
+  declare nextHopLinkLocal?: string;
+  // Private: not shown by util.inspect nor compared by assert.deepEqual (the slab is 64 KiB).
+  readonly #raw: Uint8Array;
+  readonly #rawStart: number;
+  readonly #rawEnd: number;
+  readonly #count: number;
+  readonly #addPath: boolean;
+  #prefixes: PrefixKey[] | null = null;
+  #pathIds: number[] | null = null;
+
+  constructor(family: Family, nextHop: string, addPath: boolean) {
+    this.family = family;
+    this.nextHop = nextHop;
+    this.#raw = copiedBuf;
+    this.#rawStart = copiedStart;
+    this.#rawEnd = copiedEnd;
+    this.#count = copiedCount;
+    this.#addPath = addPath;
+  }
+
+  get raw(): Uint8Array {
+    return this.#raw;
+  }
+  get rawStart(): number {
+    return this.#rawStart;
+  }
+  get rawEnd(): number {
+    return this.#rawEnd;
+  }
+  /** Number of entries. */
+  get count(): number {
+    return this.#count;
+  }
+  get addPath(): boolean {
+    return this.#addPath;
+  }
+
+  /** Whether `prefixes` has been made (or set): from then on it, not the bytes, is the block's content. */
+  get decoded(): boolean {
+    return this.#prefixes !== null;
+  }
+
+  get prefixes(): PrefixKey[] {
+    if (this.#prefixes === null) this.decode();
+    return this.#prefixes!;
+  }
+
+  set prefixes(v: PrefixKey[]) {
+    if (this.#prefixes === null) this.decode();
+    this.#prefixes = v;
+  }
+
+  get pathIds(): number[] | null {
+    if (this.#prefixes === null) this.decode();
+    return this.#pathIds;
+  }
+
+  set pathIds(v: number[] | null) {
+    if (this.#prefixes === null) this.decode();
+    this.#pathIds = v;
+  }
+
+  private decode(): void {
+    // The bytes were checked when copied; 128 admits every family's keys (they are canonical already).
+    decodeNlriExact(this.#raw, this.#rawStart, this.#rawEnd, 128, this.#addPath);
+    this.#prefixes = exactPrefixes;
+    this.#pathIds = exactPathIds;
+  }
+
+  toJSON(): object {
+    const o: Record<string, unknown> = {
+      family: this.family,
+      prefixes: this.prefixes,
+      pathIds: this.pathIds,
+      nextHop: this.nextHop,
+    };
+    if (this.nextHopLinkLocal !== undefined) o.nextHopLinkLocal = this.nextHopLinkLocal;
+    return o;
+  }
+}
+
+/** The number of prefixes in a block, without making its prefix strings. */
+export function blockSize(b: AnnouncedBlock): number {
+  return b instanceof WireNlriBlock && !b.decoded ? b.count : b.prefixes.length;
 }
 
 /** Bytes that `count` entries starting at `from` take on the wire (path ids included when `addPath`). */

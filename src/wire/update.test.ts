@@ -274,7 +274,7 @@ test('RFC 8950: IPv4 routes with an IPv6 next hop go in MP_REACH_NLRI (AFI 1, ne
   const [m] = encodeUpdates(batch, ctx);
   assert.equal(toHex(m!.subarray(23, 30)), '800e1700010110');
   const d = decodeMessage(m!, ctx);
-  assert.deepEqual(d.announced, [
+  assert.deepEqual(JSON.parse(JSON.stringify(d.announced)), [
     { family: 'ipv4-unicast', prefixes: [key('10.0.0.0/8')], pathIds: null, nextHop: '2001:db8::1' },
   ]);
   assert.throws(() => encodeUpdates(batch, IBGP), /Extended Next Hop/);

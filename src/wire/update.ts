@@ -36,6 +36,9 @@ import {
 } from './constants.ts';
 import { ErrorAction, WireError } from './errors.ts';
 import {
+  blockSize,
+  copiedCount,
+  copyNlri,
   decodeNlriExact,
   exactPathIds,
   exactPrefixes,
@@ -43,6 +46,7 @@ import {
   nlriFit,
   nlriSize,
   nlriSlotsFit,
+  WireNlriBlock,
   writeNlri,
   writeNlriSlots,
 } from './nlri.ts';
@@ -225,11 +229,9 @@ export function decodeUpdateAt(
   // NLRI field: RFC 4271 §6.3, Invalid Network Field when it cannot be parsed.
   let nlri: AnnouncedBlock | null = null;
   if (aEnd < end) {
-    const bad = decodeNlriExact(body, aEnd, end, 32, v4AddPath);
+    const bad = copyNlri(body, aEnd, end, 32, v4AddPath);
     if (bad !== null) throw updateError(`NLRI: ${bad}`, UpdateSubcode.INVALID_NETWORK_FIELD);
-    if (exactPrefixes.length > 0) {
-      nlri = { family: 'ipv4-unicast', prefixes: exactPrefixes, pathIds: exactPathIds, nextHop: '' };
-    }
+    if (copiedCount > 0) nlri = new WireNlriBlock('ipv4-unicast', '', v4AddPath);
   }
 
   const announces = nlri !== null || st.mpReachEntries > 0;
@@ -240,7 +242,7 @@ export function decodeUpdateAt(
     if (nh !== null) nlri.nextHop = nh;
   }
   // Array literals of the exact length: a pushed-to empty array would get room for 17 blocks.
-  const mp = st.mpReach !== null && st.mpReach.prefixes.length > 0 ? st.mpReach : null;
+  const mp = st.mpReach !== null && blockSize(st.mpReach) > 0 ? st.mpReach : null;
   const announced: AnnouncedBlock[] = nlri === null ? (mp === null ? [] : [mp]) : mp === null ? [nlri] : [nlri, mp];
   const un = st.mpUnreach;
   if (un !== null && un.prefixes.length > 0) {
