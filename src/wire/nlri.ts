@@ -12,6 +12,28 @@ import { type PrefixKey, readPrefixKey } from './prefix.ts';
 import type { AnnouncedBlock } from './types.ts';
 
 /**
+ * What is wrong with the NLRI entry at buf[p] (its path id first when `addPath`), or null. RFC 7606 §5.3: a prefix
+ * length above the family's maximum, or an entry that runs past the end of the field.
+ */
+function entryError(
+  buf: Uint8Array,
+  p: number,
+  start: number,
+  end: number,
+  maxBits: number,
+  addPath: boolean,
+): string | null {
+  if (addPath) {
+    if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
+    p += 4;
+  }
+  const bits = buf[p]!;
+  if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
+  if (p + 1 + ((bits + 7) >> 3) > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
+  return null;
+}
+
+/**
  * Decodes the NLRI entries in buf[start, end) and appends them to `prefixes` (and their path ids to `pathIds`
  * when `pathIds` is not null, i.e. when Add-Path receive is negotiated for the family).
  * Returns null on success, or what is wrong (RFC 7606 §5.3: a prefix length above the family's maximum, or an
@@ -27,15 +49,14 @@ export function decodeNlri(
 ): string | null {
   let p = start;
   while (p < end) {
+    const bad = entryError(buf, p, start, end, maxBits, pathIds !== null);
+    if (bad !== null) return bad;
     if (pathIds !== null) {
-      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
       pathIds.push(((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0);
       p += 4;
     }
     const bits = buf[p]!;
-    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
     const n = (bits + 7) >> 3;
-    if (p + 1 + n > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
     prefixes.push(readPrefixKey(buf, p + 1, bits));
     p += 1 + n;
   }
@@ -67,15 +88,14 @@ export function decodeNlriExact(
   let n = 0;
   let p = start;
   while (p < end) {
+    const bad = entryError(buf, p, start, end, maxBits, addPath);
+    if (bad !== null) return bad;
     if (addPath) {
-      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
       ids[n] = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
       p += 4;
     }
     const bits = buf[p]!;
-    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
     const len = (bits + 7) >> 3;
-    if (p + 1 + len > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
     keys[n++] = readPrefixKey(buf, p + 1, bits);
     p += 1 + len;
   }
@@ -122,8 +142,9 @@ export function copyNlri(
   let n = 0;
   let p = start;
   while (p < end) {
+    const bad = entryError(buf, p, start, end, maxBits, addPath);
+    if (bad !== null) return bad;
     if (addPath) {
-      if (p + 5 > end) return `NLRI path identifier at offset ${p - start} runs past the end of the field`;
       out[o++] = buf[p]!;
       out[o++] = buf[p + 1]!;
       out[o++] = buf[p + 2]!;
@@ -131,9 +152,7 @@ export function copyNlri(
       p += 4;
     }
     const bits = buf[p]!;
-    if (bits > maxBits) return `NLRI prefix length ${bits} exceeds ${maxBits}`;
     const bytes = (bits + 7) >> 3;
-    if (p + 1 + bytes > end) return `NLRI prefix of length ${bits} runs past the end of the field`;
     out[o++] = bits;
     for (let i = 1; i < bytes; i++) out[o++] = buf[p + i]!;
     // RFC 4271 §4.3: trailing bits are irrelevant; the key has them cleared (as readPrefixKey does).
