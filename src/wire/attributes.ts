@@ -231,21 +231,18 @@ function u32(b: Uint8Array, o: number): number {
  * Returns the segments or a string saying what is wrong.
  */
 export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 2 | 4): AsPathSegment[] | string {
+  // The checks are checkAsPath's (one place for the rules); the building below can then trust the bytes.
+  const bad = checkAsPath(b, start, end, asSize);
+  if (bad !== null) return bad;
   // Created at the first segment as a one-element literal (most paths have one segment; a pushed-to empty array
   // would get room for 17).
   let segs: AsPathSegment[] | null = null;
   let p = start;
   let prev: AsPathSegment | null = null;
   while (p < end) {
-    if (p + 2 > end) return 'AS_PATH segment header runs past the attribute';
     const type = b[p]!;
     const n = b[p + 1]!;
-    if (type < AsPathSegmentType.AS_SET || type > AsPathSegmentType.AS_CONFED_SET) {
-      return `AS_PATH segment type ${type} is not defined`;
-    }
-    if (n === 0) return 'AS_PATH segment has no AS numbers';
     p += 2;
-    if (p + n * asSize > end) return 'AS_PATH segment runs past the attribute';
     const joins =
       prev !== null &&
       prev.type === type &&
@@ -255,9 +252,7 @@ export function decodeAsPath(b: Uint8Array, start: number, end: number, asSize: 
     let at = joins ? asns.length : 0;
     if (joins) asns.length = at + n;
     for (let i = 0; i < n; i++) {
-      const asn = asSize === 4 ? u32(b, p) : u16(b, p);
-      if (asn === 0) return 'AS_PATH contains AS 0 (RFC 7607)';
-      asns[at++] = asn;
+      asns[at++] = asSize === 4 ? u32(b, p) : u16(b, p);
       p += asSize;
     }
     if (!joins) {

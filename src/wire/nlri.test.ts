@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import {
   blockSize,
   copyNlri,
-  decodeNlri,
   decodeNlriExact,
   exactPathIds,
   exactPrefixes,
@@ -21,11 +20,11 @@ const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'h
 const v4 = (t: string) => parsePrefix(t).key;
 
 function decode(h: string, maxBits = 32, addPath = false) {
-  const prefixes: PrefixKey[] = [];
-  const pathIds = addPath ? ([] as number[]) : null;
   const b = hex(h);
-  const err = decodeNlri(b, 0, b.length, maxBits, prefixes, pathIds);
-  return { err, prefixes, pathIds };
+  const err = decodeNlriExact(b, 0, b.length, maxBits, addPath);
+  return err === null
+    ? { err, prefixes: exactPrefixes, pathIds: exactPathIds }
+    : { err, prefixes: [] as PrefixKey[], pathIds: null };
 }
 
 test('decodes prefixes of every byte length, /0 included', () => {

@@ -2,10 +2,9 @@
 // MP_UNREACH_NLRI). Each entry is a length in bits followed by the fewest bytes that hold it (RFC 4271 §4.3),
 // preceded by a 4-byte Path Identifier when Add-Path is in use for the family (RFC 7911 §3).
 //
-// Decoding appends PrefixKeys (see prefix.ts) to caller-owned arrays and returns an error description instead
-// of throwing, so that each caller can pick the NOTIFICATION its section calls for (RFC 4271 §6.3: Invalid
-// Network Field for the NLRI field, RFC 4760 §7: Optional Attribute Error inside MP_*). No per-prefix object
-// is created besides the key string.
+// Decoding (decodeNlriExact, copyNlri) returns an error description instead of throwing, so that each caller can
+// pick the NOTIFICATION its section calls for (RFC 4271 §6.3: Invalid Network Field for the NLRI field, RFC 4760
+// §7: Optional Attribute Error inside MP_*). No per-prefix object is created besides the key string.
 
 import type { Family } from './constants.ts';
 import { type PrefixKey, readPrefixKey } from './prefix.ts';
@@ -33,36 +32,6 @@ function entryError(
   return null;
 }
 
-/**
- * Decodes the NLRI entries in buf[start, end) and appends them to `prefixes` (and their path ids to `pathIds`
- * when `pathIds` is not null, i.e. when Add-Path receive is negotiated for the family).
- * Returns null on success, or what is wrong (RFC 7606 §5.3: a prefix length above the family's maximum, or an
- * entry that runs past the end of the field).
- */
-export function decodeNlri(
-  buf: Uint8Array,
-  start: number,
-  end: number,
-  maxBits: number,
-  prefixes: PrefixKey[],
-  pathIds: number[] | null,
-): string | null {
-  let p = start;
-  while (p < end) {
-    const bad = entryError(buf, p, start, end, maxBits, pathIds !== null);
-    if (bad !== null) return bad;
-    if (pathIds !== null) {
-      pathIds.push(((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0);
-      p += 4;
-    }
-    const bits = buf[p]!;
-    const n = (bits + 7) >> 3;
-    prefixes.push(readPrefixKey(buf, p + 1, bits));
-    p += 1 + n;
-  }
-  return null;
-}
-
 // Scratch of decodeNlriExact: decoding is synchronous, so one pair serves every call.
 const keyScratch: PrefixKey[] = [];
 const idScratch: number[] = [];
@@ -72,8 +41,8 @@ export let exactPrefixes: PrefixKey[] = [];
 export let exactPathIds: number[] | null = null;
 
 /**
- * decodeNlri into new arrays of exactly the entry count, left in exactPrefixes / exactPathIds (path ids when
- * `addPath`). An array grown by push gets room for 17 entries at its first push, and an UPDATE of a full table
+ * Decodes the NLRI entries in buf[start, end) into new arrays of exactly the entry count, left in exactPrefixes /
+ * exactPathIds (path ids when `addPath`); returns null, or what is wrong (entryError). An array grown by push gets room for 17 entries at its first push, and an UPDATE of a full table
  * carries 2 or 3 prefixes: the pushes go to a reused scratch array, the result is an exact copy of it.
  */
 export function decodeNlriExact(
