@@ -492,23 +492,26 @@ export class Peer implements PeerLike {
         return;
       }
       case 'deliver': {
-        const m = msg;
-        if (m?.type === 'update') {
+        if (msg?.type === 'update') {
           this.stats.updatesIn++;
-          if (m.errors.length > 0) {
+          if (msg.errors.length > 0) {
             this.log.warn(
-              { peer: this.config.address, errors: m.errors.map((e) => e.message), treatAsWithdraw: m.treatAsWithdraw },
+              {
+                peer: this.config.address,
+                errors: msg.errors.map((e) => e.message),
+                treatAsWithdraw: msg.treatAsWithdraw,
+              },
               'UPDATE with errors (RFC 7606)',
             );
           }
           // Not through callHandler: a closure per UPDATE is garbage for nothing.
           try {
-            this.handler.update(this, m);
+            this.handler.update(this, msg);
           } catch (err) {
             this.handlerThrew(err);
           }
-        } else if (m?.type === 'route-refresh') {
-          this.callHandler(() => this.handler.routeRefresh(this, m));
+        } else if (msg?.type === 'route-refresh') {
+          this.callHandler(() => this.handler.routeRefresh(this, msg));
         }
         return;
       }
